@@ -1,0 +1,33 @@
+"""labrnn: recurrent neural networks from first principles.
+
+The companion package of the course book. Every function is written against the
+Python array API (through ``array-api-compat``), so the same code runs on NumPy,
+CuPy or any other conforming library.
+
+Shape convention (stated once, used everywhere; see :mod:`labrnn.shapes`):
+sequences are **time-major**, ``x`` has shape ``(T, B, D)``; states have shape
+``(B, H)``; weight matrices are stored in the book's orientation
+``W_xh: (H, D)``, ``W_hh: (H, H)``, ``W_hy: (O, H)``, so that the equation
+``h_t = f(W_hh h_{t-1} + W_xh x_t + b_h)`` reads, for a batch of row vectors,
+``h_t = f(h_{t-1} @ W_hh.T + x_t @ W_xh.T + b_h)``.
+"""
+
+from .errors import ShapeError, DTypeError, DeviceError, NonFiniteError
+from .backend import namespace, device_of, to_numpy, from_numpy, host_rng, move
+from .activations import (
+    tanh, sigmoid, relu, identity, softmax, log_softmax, activation, ACTIVATIONS,
+)
+from .layers import affine_forward, affine_backward
+from .elman import (
+    rnn_step_forward, rnn_step_backward, rnn_forward, rnn_backward,
+    init_elman, elman_param_count,
+)
+from .losses import softmax_cross_entropy, binary_cross_entropy, mean_squared_error
+from .optim import SGD, Adam, clip_by_value, clip_by_global_norm, global_norm
+from .init import glorot_uniform, uniform, orthogonal, identity_init
+from .models import ElmanRNN
+from .train import sequence_loss_and_grads, truncated_bptt
+from .gradcheck import numerical_gradient, gradcheck, GradcheckReport
+from .shapes import batch_to_time_major, time_major_to_batch
+
+__version__ = "0.1.0"
