@@ -1,0 +1,325 @@
+"""Gated recurrent unit, GRU (book chapter 7).
+
+Book equations, for one example as column vectors (sigma: logistic sigmoid,
+``*``: element-wise product)::
+
+    r_t = sigma(W_xr x_t + W_hr h_{t-1} + b_r)                        reset gate    (gru-gates)
+    z_t = sigma(W_xz x_t + W_hz h_{t-1} + b_z)                        update gate
+    n_t = tanh(W_xn x_t + W_hn (r_t * h_{t-1}) + b_n)                 reset="before"  (gru-candidate)
+    n_t = tanh(W_xn x_t + b_n + r_t * (W_hn h_{t-1} + b_hn))          reset="after"
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}                             interpolation (gru-update)
+
+**Two variants**, chosen by the named argument ``reset``:
+
+* ``reset="before"``: the reset gate scales ``h_{t-1}`` *before* the recurrent
+  matrix product, as in Cho et al. (2014, arXiv:1406.1078v3, eq. 8) and Keras
+  ``GRU(reset_after=False)``. The product ``W_hn (r_t * h_{t-1})`` depends on
+  ``r_t``, so it cannot be batched with the gates' ``W_hr h, W_hz h``.
+* ``reset="after"``: the reset gate scales ``W_hn h_{t-1} + b_hn`` *after*
+  the product (arXiv:1406.1078v1), the form of cuDNN, PyTorch ``nn.GRU`` and
+  Keras ``GRU(reset_after=True)``. All three recurrent products become one
+  ``h_{t-1} W_h^T`` (faster), and the candidate needs a SECOND bias ``b_hn``
+  inside the reset: ``b_n`` and ``r_t * b_hn`` are no longer interchangeable.
+
+**Update convention: z keeps the old state.** ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``:
+with ``z_t = 1`` the unit copies ``h_{t-1}`` unchanged (and its gradient flows
+back unchanged: ``dh_{t-1} = z_t * dh_t + ...``), with ``z_t = 0`` it takes the
+candidate. This is PyTorch's and Keras' formula, and also Cho et al.'s own:
+their eq. (7) reads ``h_j^<t> = z_j h_j^<t-1> + (1 - z_j) h~_j^<t>``. Other
+texts (Chung et al. 2014, and many tutorials) write it the other way round,
+``h_t = (1 - z_t) h_{t-1} + z_t n_t``, with ``z`` weighting the NEW state. The
+two are the same model with ``z`` replaced by ``1 - z`` (negate ``W_xz, W_hz,
+b_z``); we keep the PyTorch/Keras/Cho convention so that converted weights
+mean the same thing without a sign flip.
+
+**Fused weights, gate order r, z, n** (PyTorch's; Keras stores z, r, h and
+:mod:`labrnn.convert` permutes)::
+
+    W_x = [W_xr; W_xz; W_xn]   (3H, D)
+    W_h = [W_hr; W_hz; W_hn]   (3H, H)
+    b   = [b_r;  b_z;  b_n ]   (3H,)      every bias outside the reset
+    b_hn                       (H,)       reset="after" only: the bias inside the reset
+
+``b_r, b_z`` stand for the sums of PyTorch's/Keras' input and recurrent biases
+(only their sum matters); ``b_n`` is PyTorch's ``b_in``, ``b_hn`` its ``b_hn``.
+
+Backward (``dh`` is the total gradient reaching ``h_t``)::
+
+    dn = dh * (1 - z),  da_z = dh * (h_{t-1} - n) * z(1-z),  da_n = dn * (1 - n^2)
+    after:   da_r = da_n * (W_hn h_{t-1} + b_hn) * r(1-r),  dhn = da_n * r
+             dh_{t-1} = dh * z + [da_r, da_z, dhn] W_h
+    before:  drh = da_n W_hn,  da_r = drh * h_{t-1} * r(1-r)
+             dh_{t-1} = dh * z + drh * r + [da_r, da_z] [W_hr; W_hz]
+
+Shapes: time-major ``x: (T, B, D)``; the state is ONE array ``h: (B, H)``
+(a GRU has no cell state). All arrays share one namespace, device and dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid, tanh
+from .backend import device_of, from_numpy, host_rng, namespace
+from .init import glorot_uniform, orthogonal
+from .validate import (check_finite, check_float, check_nonempty, check_params,
+                       check_shape)
+
+GATES = ("r", "z", "n")
+VARIANTS = {"before": "Cho et al. 2014; Keras reset_after=False",
+            "after": "cuDNN, PyTorch nn.GRU, Keras reset_after=True"}
+
+
+# ---------------------------------------------------------------- checks
+def check_reset(reset):
+    """``reset`` must name a GRU variant: ``"before"`` or ``"after"``."""
+    if not isinstance(reset, str) or reset not in VARIANTS:
+        options = "; ".join(f"{k!r} ({v})" for k, v in VARIANTS.items())
+        raise ValueError(f"unknown GRU variant reset={reset!r}; choose {options}")
+    return reset
+
+
+def gru_param_names(reset="after"):
+    """The parameter names of a GRU variant: ``W_x, W_h, b`` (+ ``b_hn`` for ``"after"``)."""
+    return ("W_x", "W_h", "b") + (("b_hn",) if check_reset(reset) == "after" else ())
+
+
+def _check_gru_params(params, reset):
+    names = gru_param_names(reset)
+    if reset == "before" and isinstance(params, dict) and "b_hn" in params:
+        raise ValueError("params holds 'b_hn', the bias inside the reset of the reset='after' "
+                         "variant, but reset='before' was requested; pass reset='after' "
+                         "(or create the parameters with init_gru(..., reset='before'))")
+    if reset == "after" and isinstance(params, dict) and "b_hn" not in params \
+            and all(k in params for k in names[:3]):
+        raise KeyError("params has no 'b_hn': the reset='after' GRU needs the bias inside the "
+                       "reset, shape (H,). Pass reset='before' for Cho et al.'s variant, or "
+                       "create the parameters with init_gru(..., reset='after')")
+    dtype = check_params(params, names)
+    check_shape("params['W_h']", params["W_h"], (("3H", None), ("H", None)))
+    H = params["W_h"].shape[1]
+    check_shape("params['W_h']", params["W_h"], (("3H", 3 * H), ("H", H)))
+    check_shape("params['W_x']", params["W_x"], (("3H", 3 * H), ("D", None)))
+    check_shape("params['b']", params["b"], (("3H", 3 * H),))
+    if reset == "after":
+        check_shape("params['b_hn']", params["b_hn"], (("H", H),))
+    return dtype, params["W_x"].shape[1], H
+
+
+def _check_state(name, h, B, H, dtype):
+    if not hasattr(h, "shape"):
+        got = (f"a {type(h).__name__} of length {len(h)}" if isinstance(h, (tuple, list))
+               else f"a {type(h).__name__}")
+        raise TypeError(f"{name} of a GRU must be ONE array h of shape (B, H) (a GRU has no cell "
+                        f"state); received {got}" + (" - is that an LSTM state (h, c)?"
+                                                      if isinstance(h, (tuple, list)) else ""))
+    check_float(name, h, dtype)
+    check_shape(name, h, (("B", B), ("H", H)))
+    return h
+
+
+# ---------------------------------------------------------------- the cell
+def _cell_forward(ax, h_prev, params, reset):
+    """One GRU update from the input projection ``ax = x W_x^T + b`` (B, 3H)."""
+    xp = namespace(ax)
+    H = h_prev.shape[-1]
+    W_h = params["W_h"]
+    ax_r, ax_z, ax_n = ax[..., :H], ax[..., H:2 * H], ax[..., 2 * H:]
+    if reset == "after":
+        ah = xp.matmul(h_prev, xp.matrix_transpose(W_h))               # all three, one GEMM
+        r = sigmoid(ax_r + ah[..., :H])                                 # eq. gru-gates
+        z = sigmoid(ax_z + ah[..., H:2 * H])
+        aux = ah[..., 2 * H:] + params["b_hn"]                         # W_hn h_{t-1} + b_hn
+        n = tanh(ax_n + r * aux)                                        # eq. gru-candidate
+    else:
+        ah = xp.matmul(h_prev, xp.matrix_transpose(W_h[:2 * H, :]))    # r and z together
+        r = sigmoid(ax_r + ah[..., :H])
+        z = sigmoid(ax_z + ah[..., H:])
+        aux = r * h_prev                                                # reset before the product
+        n = tanh(ax_n + xp.matmul(aux, xp.matrix_transpose(W_h[2 * H:, :])))
+    h = (1.0 - z) * n + z * h_prev                                     # eq. gru-update
+    return h, (r, z, n, aux)
+
+
+def _cell_backward(dh, h_prev, cache_t, params, reset):
+    """``(dax, dah, dh_prev)``: gradients of the input projection (B, 3H), of the
+    recurrent pre-activations (``(B, 3H)`` after, ``(B, 2H)`` before) and of h_{t-1}."""
+    xp = namespace(dh)
+    r, z, n, aux = cache_t
+    H = h_prev.shape[-1]
+    W_h = params["W_h"]
+    da_z = dh * (h_prev - n) * z * (1.0 - z)
+    da_n = dh * (1.0 - z) * (1.0 - n * n)
+    dh_prev = dh * z                                                   # the copy path of z
+    if reset == "after":
+        da_r = da_n * aux * r * (1.0 - r)
+        dah = xp.concat([da_r, da_z, da_n * r], axis=-1)
+        dh_prev = dh_prev + xp.matmul(dah, W_h)
+    else:
+        drh = xp.matmul(da_n, W_h[2 * H:, :])                          # gradient of r * h_{t-1}
+        da_r = drh * h_prev * r * (1.0 - r)
+        dah = xp.concat([da_r, da_z], axis=-1)
+        dh_prev = dh_prev + drh * r + xp.matmul(dah, W_h[:2 * H, :])
+    return xp.concat([da_r, da_z, da_n], axis=-1), dah, dh_prev
+
+
+def _param_grads(dax, dah, x, h_prev, aux, reset):
+    """Parameter gradients from 2-D ``(N, .)`` arrays (N = B for a step, T*B for a sequence)."""
+    xp = namespace(dax)
+    H = h_prev.shape[-1]
+    T_ = xp.matrix_transpose
+    grads = {"W_x": xp.matmul(T_(dax), x), "b": xp.sum(dax, axis=0)}
+    if reset == "after":
+        grads["W_h"] = xp.matmul(T_(dah), h_prev)
+        grads["b_hn"] = xp.sum(dah[:, 2 * H:], axis=0)
+    else:
+        grads["W_h"] = xp.concat([xp.matmul(T_(dah), h_prev),
+                                  xp.matmul(T_(dax[:, 2 * H:]), aux)], axis=0)
+    return grads
+
+
+# ---------------------------------------------------------------- one step
+def gru_step_forward(x_t, h_prev, params, reset="after"):
+    """One GRU step, equations ``gru-gates``, ``gru-candidate``, ``gru-update``.
+
+    Parameters
+    ----------
+    x_t : array (B, D)
+    h_prev : array (B, H)
+    params : dict ``W_x (3H, D)``, ``W_h (3H, H)``, ``b (3H,)`` in gate order r, z, n,
+        plus ``b_hn (H,)`` for ``reset="after"``.
+    reset : {"after", "before"}
+        Where the reset gate acts (see the module docstring).
+
+    Returns
+    -------
+    h_t : array (B, H)
+    cache : used by :func:`gru_step_backward`
+    """
+    dtype, D, H = _check_gru_params(params, check_reset(reset))
+    xp = namespace(x_t, params["W_x"], names=["x_t", "params['W_x']"])
+    check_float("x_t", x_t, dtype)
+    B = check_shape("x_t", x_t, (("B", None), ("D", D)))[0]
+    _check_state("h_prev", h_prev, B, H, dtype)
+    namespace(x_t, h_prev, names=["x_t", "h_prev"])
+    ax = xp.matmul(x_t, xp.matrix_transpose(params["W_x"])) + params["b"]
+    h, cache_t = _cell_forward(ax, h_prev, params, reset)
+    return h, (x_t, h_prev, cache_t, params, reset)
+
+
+def gru_step_backward(dh_t, cache):
+    """Backward of one GRU step: ``dh_t`` (B, H) -> ``(dx_t, dh_prev, grads)``."""
+    x_t, h_prev, cache_t, params, reset = cache
+    namespace(dh_t, h_prev, names=["dh_t", "the cached h_prev"])
+    check_shape("dh_t", dh_t, (("B", h_prev.shape[0]), ("H", h_prev.shape[1])))
+    dax, dah, dh_prev = _cell_backward(dh_t, h_prev, cache_t, params, reset)
+    xp = namespace(dax)
+    dx = xp.matmul(dax, params["W_x"])
+    return dx, dh_prev, _param_grads(dax, dah, x_t, h_prev, cache_t[3], reset)
+
+
+# ---------------------------------------------------------------- a sequence
+def gru_forward(x, params, h0=None, reset="after"):
+    """Run the GRU over a sequence (equations ``gru-gates`` to ``gru-update``, t = 1..T).
+
+    The input projection ``x_t W_x^T + b`` of all steps and gates is one matrix
+    product; the recurrent products loop over time (one per step for
+    ``reset="after"``, two for ``"before"``).
+
+    Returns ``h`` (T, B, H), every hidden state (``h[-1]`` is h_T), and a cache
+    for :func:`gru_backward`.
+    """
+    dtype, D, H = _check_gru_params(params, check_reset(reset))
+    xp = namespace(x, params["W_x"], names=["x", "params['W_x']"])
+    check_float("x", x, dtype)
+    T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
+    check_nonempty("x", x)
+    check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every state)")
+    if h0 is None:
+        h0 = xp.zeros((B, H), dtype=dtype, device=device_of(x))
+    else:
+        _check_state("h0", h0, B, H, dtype)
+        namespace(x, h0, names=["x", "h0"])
+    ax = xp.matmul(x, xp.matrix_transpose(params["W_x"])) + params["b"]    # (T, B, 3H), one GEMM
+    hs, caches = [], []
+    h = h0
+    for t in range(T):
+        h, cache_t = _cell_forward(ax[t, ...], h, params, reset)
+        hs.append(h)
+        caches.append(cache_t)
+    hseq = xp.stack(hs, axis=0)
+    return hseq, (x, h0, hseq, caches, params, reset)
+
+
+def gru_backward(dh, cache, dh_T=None):
+    """Backpropagation through time for :func:`gru_forward`.
+
+    ``dh`` (T, B, H): gradient from the layer above for every h_t; ``dh_T``
+    (B, H), optional: extra gradient at the final state. Returns
+    ``(dx (T, B, D), dh0 (B, H), grads)`` with ``grads`` keyed like ``params``.
+    """
+    x, h0, hseq, caches, params, reset = cache
+    xp = namespace(dh, hseq, dh_T, names=["dh", "hidden states", "dh_T"])
+    T, B, H = hseq.shape
+    check_shape("dh", dh, (("T", T), ("B", B), ("H", H)))
+    carry = xp.zeros_like(h0) if dh_T is None else dh_T            # dL/dh_t arriving from t+1
+    check_shape("dh_T", carry, (("B", B), ("H", H)))
+    h_prev = xp.concat([h0[None, ...], hseq[:-1, ...]], axis=0)    # h_0..h_{T-1}
+    daxs, dahs = [None] * T, [None] * T
+    for t in range(T - 1, -1, -1):
+        daxs[t], dahs[t], carry = _cell_backward(dh[t, ...] + carry, h_prev[t, ...], caches[t],
+                                                 params, reset)
+    dax, dah = xp.stack(daxs, axis=0), xp.stack(dahs, axis=0)
+    aux = xp.stack([c[3] for c in caches], axis=0)
+    D = x.shape[-1]
+    flat = lambda a: xp.reshape(a, (T * B, a.shape[-1]))          # noqa: E731
+    grads = _param_grads(flat(dax), flat(dah), xp.reshape(x, (T * B, D)), flat(h_prev),
+                         flat(aux), reset)
+    dx = xp.matmul(dax, params["W_x"])
+    return dx, carry, grads
+
+
+# ---------------------------------------------------------------- parameters
+def gru_gate_views(params):
+    """The book's per-gate parameters as slices of the fused ones (views on NumPy).
+
+    Returns ``W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xn, W_hn, b_n`` (shapes
+    ``(H, D)``, ``(H, H)``, ``(H,)``) plus ``b_hn`` if present. Gate order r, z, n.
+    """
+    H = params["W_h"].shape[1]
+    views = {}
+    for k, gate in enumerate(GATES):
+        rows = slice(k * H, (k + 1) * H)
+        views[f"W_x{gate}"] = params["W_x"][rows, :]
+        views[f"W_h{gate}"] = params["W_h"][rows, :]
+        views[f"b_{gate}"] = params["b"][rows]
+    if "b_hn" in params:
+        views["b_hn"] = params["b_hn"]
+    return views
+
+
+def gru_param_count(D, H, reset="after"):
+    """Number of GRU parameters: ``3 (H*D + H*H + H)``, plus ``H`` for ``b_hn`` with ``reset="after"``."""
+    return 3 * (H * D + H * H + H) + (H if check_reset(reset) == "after" else 0)
+
+
+def init_gru(D, H, seed=0, reset="after", W_h="orthogonal", xp=None, device=None,
+             dtype="float64"):
+    """Create GRU parameters ``W_x (3H, D), W_h (3H, H), b (3H,)`` [+ ``b_hn (H,)``].
+
+    Per gate: ``W_x`` blocks Glorot-uniform, ``W_h`` blocks orthogonal (or
+    ``"glorot"``), biases zero. Random numbers are drawn on the host from
+    ``seed`` and moved to ``xp``/``device``, so every backend gets identical weights.
+    """
+    check_reset(reset)
+    rng = host_rng(seed)
+    inits = {"orthogonal": lambda: orthogonal((H, H), rng),
+             "glorot": lambda: glorot_uniform((H, H), rng)}
+    if W_h not in inits:
+        raise ValueError(f"unknown W_h initialiser {W_h!r}; choose one of {sorted(inits)}")
+    p = {"W_x": np.concatenate([glorot_uniform((H, D), rng) for _ in GATES], axis=0),
+         "W_h": np.concatenate([inits[W_h]() for _ in GATES], axis=0),
+         "b": np.zeros(3 * H)}
+    if reset == "after":
+        p["b_hn"] = np.zeros(H)
+    return {k: from_numpy(v, xp=xp, device=device, dtype=dtype) for k, v in p.items()}
