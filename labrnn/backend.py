@@ -31,7 +31,7 @@ def namespace(*arrays, names=None):
     if not items:
         raise ValueError("namespace() needs at least one array")
     for name, a in items:
-        if isinstance(a, (numbers.Number, list, tuple)):
+        if isinstance(a, (numbers.Number, list, tuple)) and not isinstance(a, np.generic):
             raise DTypeError(
                 f"{name} must be an array (NumPy, CuPy, ...), received {type(a).__name__}; "
                 "wrap it with numpy.asarray(...) first")

@@ -73,8 +73,8 @@ def rnn_step_backward(dh_t, cache):
     """Backward of one Elman step.
 
     ``dh_t`` (B, H) is the total gradient reaching ``h_t``. Returns
-    ``(dx_t, dh_prev, grads)`` with ``grads`` a dict ``dW_xh, dW_hh, db_h``
-    keyed by the parameter names.
+    ``(dx_t, dh_prev, grads)`` with ``grads`` the dict of parameter gradients
+    keyed by the parameter names (``grads["W_hh"]`` is dL/dW_hh).
     """
     x_t, h_prev, h_t, params, act = cache
     xp = namespace(dh_t, h_t)
@@ -151,9 +151,11 @@ def rnn_backward(dh, cache, dh_T=None):
     grads : dict ``W_xh, W_hh, b_h``, each summed over all time steps
     """
     x, h0, hseq, params, act = cache
-    xp = namespace(dh, hseq, names=["dh", "hidden states"])
+    xp = namespace(dh, hseq, dh_T, names=["dh", "hidden states", "dh_T"])
     T, B, H = hseq.shape
     check_shape("dh", dh, (("T", T), ("B", B), ("H", H)))
+    if dh_T is not None:
+        check_shape("dh_T", dh_T, (("B", B), ("H", H)))
     _, f_grad = _activation(act)
     W_hh = params["W_hh"]
     fprime = f_grad(hseq)                                        # (T, B, H)
@@ -176,7 +178,7 @@ def rnn_backward(dh, cache, dh_T=None):
     return dx, carry, grads
 
 
-def elman_param_count(D, H, O=0):
+def elman_param_count(D, H, O=None):
     """Number of parameters of an Elman RNN: ``H*D + H*H + H`` (+ ``O*H + O`` with an output layer).
 
     It does not depend on the sequence length T: one cell is reused at every step.

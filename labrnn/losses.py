@@ -83,6 +83,9 @@ def binary_cross_entropy(logits, targets, mask=None):
         raise ShapeError(f"targets must have the logits' shape {tuple(logits.shape)}, "
                          f"received {tuple(targets.shape)}")
     y = xp.astype(targets, logits.dtype)
+    if y.size and (float(xp.min(y)) < 0 or float(xp.max(y)) > 1):
+        raise ValueError(f"targets must lie in [0, 1] (probabilities), found values in "
+                         f"[{float(xp.min(y))}, {float(xp.max(y))}]")
     m, count = _mask(mask, tuple(logits.shape), logits)
     z = logits
     per = xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log(1.0 + xp.exp(-xp.abs(z)))

@@ -97,6 +97,11 @@ class Adam:
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         if not lr > 0:
             raise ValueError(f"lr must be positive, received {lr}")
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{name} must be in [0, 1), received {beta}")
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, received {eps}")
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m, self.v, self.t = {}, {}, 0
 

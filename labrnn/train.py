@@ -73,7 +73,7 @@ def truncated_bptt(params, x, targets, chunk, optimizer=None, loss="cross_entrop
     single chunk covering the sequence it equals full BPTT), and the final state.
     """
     T = x.shape[0]
-    if not (isinstance(chunk, int) and chunk >= 1):
+    if isinstance(chunk, bool) or not (isinstance(chunk, int) and chunk >= 1):
         raise ValueError(f"chunk must be a positive int, received {chunk!r}")
     losses, total, h = [], None, h0
     for start in range(0, T, chunk):

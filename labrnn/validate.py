@@ -58,6 +58,7 @@ def check_finite(name, x, hint=""):
 
 
 def check_nonempty(name, x, axis=0, symbol="T"):
+    """Raise :class:`ShapeError` if ``x`` has no entries along ``axis`` (an empty sequence)."""
     if x.shape[axis] == 0:
         raise ShapeError(f"{name} is empty along axis {axis} ({symbol}=0): "
                          "a sequence needs at least one time step")
@@ -70,6 +71,8 @@ def check_params(params, required, expected_shapes=None):
     missing = [k for k in required if k not in params]
     if missing:
         raise KeyError(f"params is missing {missing}; it has {sorted(params)}")
+    # every parameter must be an array of one library on one device
+    namespace(*[params[k] for k in required], names=[f"params[{k!r}]" for k in required])
     dtype = params[required[0]].dtype
     for k in required:
         check_float(f"params[{k!r}]", params[k], dtype)
