@@ -22,6 +22,16 @@ from .elman import (
     rnn_step_forward, rnn_step_backward, rnn_forward, rnn_backward,
     init_elman, elman_param_count,
 )
+from .recurrent import recurrent_forward, recurrent_backward
+from .lstm import (
+    lstm_step_forward, lstm_step_backward, lstm_forward, lstm_backward,
+    init_lstm, lstm_gate_views, lstm_param_count,
+)
+from .gru import (
+    gru_step_forward, gru_step_backward, gru_forward, gru_backward,
+    init_gru, gru_gate_views, gru_param_count,
+)
+from . import convert
 from .losses import softmax_cross_entropy, binary_cross_entropy, mean_squared_error
 from .optim import SGD, Adam, clip_by_value, clip_by_global_norm, global_norm
 from .init import glorot_uniform, uniform, orthogonal, identity_init

@@ -5,15 +5,15 @@ features. Time-major makes ``x[t]`` a contiguous ``(B, D)`` matrix, exactly the
 operand of one step. Data that arrives batch-major ``(B, T, D)`` (Keras,
 PyTorch with ``batch_first=True``) is converted at the boundary.
 
-=========  ==========  =======================================
-symbol     meaning     example
-=========  ==========  =======================================
-T          time steps  sequence length
-B          batch       sequences processed together
-D          input size  one-hot vocabulary size, sensor count
-H          hidden size state vector length
-O          output size classes, regression targets
-=========  ==========  =======================================
+======  ===========  ======================================
+symbol  meaning      example
+======  ===========  ======================================
+T       time steps   sequence length
+B       batch        sequences processed together
+D       input size   one-hot vocabulary size, sensor count
+H       hidden size  length of the state vector
+O       output size  classes, regression targets
+======  ===========  ======================================
 """
 
 from __future__ import annotations
