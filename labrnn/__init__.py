@@ -39,5 +39,11 @@ from .models import ElmanRNN
 from .train import sequence_loss_and_grads, truncated_bptt
 from .gradcheck import numerical_gradient, gradcheck, GradcheckReport
 from .shapes import batch_to_time_major, time_major_to_batch
+from .masking import sequence_mask, reverse_padded
+from .embedding import embedding_forward, embedding_backward, init_embedding
+from .bidirectional import bidirectional_forward, bidirectional_backward, init_bidirectional
+from .stacked import stacked_forward, stacked_backward, init_stacked, dropout_mask
+from .attention import attention_forward, attention_backward, init_attention
+from .decoding import greedy_decode, sample_decode, beam_search, Hypothesis
 
 __version__ = "0.1.0"

@@ -24,19 +24,41 @@ LSTM the state is the pair ``(h_t, c_t)`` and the output is ``h_t``. The
 interface therefore speaks of ``out`` and ``state``, never of ``h``, so other
 cells can be added behind it without changing callers.
 
-Shapes (time-major, see :mod:`labrnn.shapes`): ``x: (T, B, D)``, ``h0: (B, H)``,
-``params`` as for :func:`labrnn.elman.rnn_forward` (``W_xh (H, D)``,
-``W_hh (H, H)``, ``b_h (H,)``). All arrays share one namespace, device and
-float dtype.
+Any of the three cells runs behind the same interface (keyword-only
+``cell="elman" | "lstm" | "gru"``, parameters as for :func:`labrnn.cells.init_cell`),
+and ``lengths=`` (B,) runs a padded batch of variable-length sequences
+(chapter 10, equation ``masked-state``)::
+
+    m_t = [t < length_b]
+    s_t = m_t * cell(x_t, s_{t-1}) + (1 - m_t) * s_{t-1}      the state freezes after the end
+    out_t = m_t * h_t                                         padded outputs are zero
+
+Without ``lengths`` the cell's own sequence function runs (one GEMM for the
+input projection); with ``lengths`` the cell's step functions are unrolled
+with the mask. Padding then changes nothing: outputs, final states and
+gradients of each sequence equal those of the sequence run alone.
+
+Shapes (time-major, see :mod:`labrnn.shapes`): ``x: (T, B, D)``, ``h0: (B, H)``
+(the pair ``(h0, c0)`` for the LSTM), ``params`` as for
+:func:`labrnn.elman.rnn_forward` (``W_xh (H, D)``, ``W_hh (H, H)``,
+``b_h (H,)``), :func:`labrnn.lstm.lstm_forward` or :func:`labrnn.gru.gru_forward`.
+All arrays share one namespace, device and float dtype; ``lengths`` is an
+integer array.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace
-from .elman import rnn_backward, rnn_forward
-from .validate import check_float, check_shape
+from .backend import device_of, namespace
+from .cells import CELLS, cell_variant
+from .elman import (_check_rnn_params, rnn_backward, rnn_forward, rnn_step_backward,
+                    rnn_step_forward)
+from .gru import _check_gru_params, gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .lstm import (_check_lstm_params, lstm_backward, lstm_forward, lstm_step_backward,
+                   lstm_step_forward)
+from .masking import check_lengths, sequence_mask
+from .validate import check_finite, check_float, check_nonempty, check_shape
 
 __all__ = ["recurrent_forward", "recurrent_backward"]
 
@@ -50,28 +72,135 @@ def _check_flag(name, value):
     return bool(value)
 
 
+def _check_cell(cell):
+    if not isinstance(cell, str) or cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {list(CELLS)}")
+    return cell
+
+
+def _dims(cell, params, variant):
+    """``(dtype, D, H)`` of a cell's parameters, checked by the cell's own module."""
+    if cell == "elman":
+        return _check_rnn_params(params)
+    if cell == "lstm":
+        return _check_lstm_params(params, **variant)
+    return _check_gru_params(params, **variant)
+
+
+def _as_tuple(cell, state):
+    """A cell's state as a tuple of arrays: ``(h,)``, or ``(h, c)`` for the LSTM."""
+    return tuple(state) if cell == "lstm" else (state,)
+
+
+def _from_tuple(cell, state):
+    return tuple(state) if cell == "lstm" else state[0]
+
+
+def _step_forward(cell, x_t, state, params, activation, variant):
+    if cell == "elman":
+        h, cache = rnn_step_forward(x_t, state[0], params, activation)
+        return (h,), cache
+    if cell == "lstm":
+        return lstm_step_forward(x_t, state, params, **variant)
+    h, cache = gru_step_forward(x_t, state[0], params, **variant)
+    return (h,), cache
+
+
+def _step_backward(cell, dstate, cache):
+    if cell == "elman":
+        dx, dh, grads = rnn_step_backward(dstate[0], cache)
+        return dx, (dh,), grads
+    if cell == "lstm":
+        dx, dprev, grads = lstm_step_backward(dstate, cache)
+        return dx, tuple(dprev), grads
+    dx, dh, grads = gru_step_backward(dstate[0], cache)
+    return dx, (dh,), grads
+
+
+def _masked_forward(cell, x, params, state0, mask, activation, variant, h_mask=None):
+    """Unroll ``cell`` step by step with the mask (equation ``masked-state``).
+
+    ``h_mask`` (B, H), optional: variational dropout of the recurrent input,
+    the cell reads ``h_{t-1} * h_mask`` (the carried state is not dropped).
+    """
+    xp = namespace(x)
+    state = state0
+    outs, caches = [], []
+    for t in range(x.shape[0]):
+        s_in = state if h_mask is None else (state[0] * h_mask,) + tuple(state[1:])
+        new, cache_t = _step_forward(cell, x[t, ...], s_in, params, activation, variant)
+        m = mask[t, ...][:, None]                                   # (B, 1)
+        state = tuple(m * n + (1.0 - m) * p for n, p in zip(new, state))
+        outs.append(m * new[0])                                     # zero at padded steps
+        caches.append(cache_t)
+    return xp.stack(outs, axis=0), state, caches
+
+
+def _masked_backward(cell, dh, dstate, cache):
+    """BPTT through :func:`_masked_forward`; ``dh`` (T, B, H), ``dstate`` a tuple of (B, H)."""
+    xp = namespace(dh)
+    mask, caches = cache["mask"], cache["inner"]
+    carry = dstate
+    dxs = [None] * len(caches)
+    grads = None
+    for t in range(len(caches) - 1, -1, -1):
+        m = mask[t, ...][:, None]
+        dnew = tuple(m * (c + dh[t, ...]) if k == 0 else m * c for k, c in enumerate(carry))
+        dxs[t], dprev, g = _step_backward(cell, dnew, caches[t])
+        if cache["h_mask"] is not None:
+            dprev = (dprev[0] * cache["h_mask"],) + tuple(dprev[1:])
+        carry = tuple((1.0 - m) * c + d for c, d in zip(carry, dprev))
+        grads = g if grads is None else {k: grads[k] + g[k] for k in grads}
+    return xp.stack(dxs, axis=0), carry, grads
+
+
 def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=True,
-                      return_state=False):
+                      return_state=False, *, cell="elman", lengths=None, h_mask=None):
     """Run a recurrent layer over ``x`` and return what the flags ask for.
 
     Parameters
     ----------
     x : array (T, B, D)
-        Input sequence, time-major.
+        Input sequence, time-major (padded to the longest sequence when
+        ``lengths`` is given).
     params : dict
         Parameters of the cell; for the Elman cell ``W_xh (H, D)``,
-        ``W_hh (H, H)``, ``b_h (H,)`` (extra keys such as an output layer's
-        ``W_hy`` are ignored).
-    h0 : array (B, H), optional
-        Initial state; zeros by default. An encoder's returned ``state`` goes here.
+        ``W_hh (H, H)``, ``b_h (H,)``; for the LSTM and the GRU the fused
+        ``W_x, W_h, b`` [+ ``w_ci, w_cf, w_co`` / ``b_hn``] of
+        :func:`labrnn.init_lstm` / :func:`labrnn.init_gru` (the variant is read
+        from the keys, see :func:`labrnn.cells.cell_variant`). Extra keys such
+        as an output layer's ``W_hy`` are ignored.
+    h0 : optional
+        Initial state in the cell's own form: an array (B, H) for the Elman
+        cell and the GRU, the pair ``(h0, c0)`` for the LSTM; zeros by
+        default. An encoder's returned ``state`` goes here.
     activation : {"tanh", "relu", "sigmoid", "identity"}
-        The state nonlinearity ``f`` of equation ``rnn-state``.
+        The state nonlinearity ``f`` of equation ``rnn-state`` (Elman only).
     return_sequences : bool, default True
         ``True``: the output at every step, shape ``(T, B, H)``.
-        ``False``: only the output at the last step, shape ``(B, H)``.
+        ``False``: only the output at the last step, shape ``(B, H)`` (with
+        ``lengths``: each sequence's own last real step).
     return_state : bool, default False
-        Also return the final state (shape ``(B, H)`` for the Elman cell),
-        to carry into another recurrent layer.
+        Also return the final state (``(B, H)``, or ``(h_T, c_T)`` for the
+        LSTM), to carry into another recurrent layer.
+    cell : {"elman", "lstm", "gru"}, keyword-only
+    lengths : integer array (B,), keyword-only, optional
+        True length of every sequence, each in ``[1, T]``. With it the state
+        stops updating after a sequence's end and padded outputs are zero,
+        equation ``masked-state``::
+
+            m_t = [t < length_b]                      (B, 1)
+            s_t = m_t * cell(x_t, s_{t-1}) + (1 - m_t) * s_{t-1}     every part of the state
+            out_t = m_t * h_t^new
+
+        so the final state is each sequence's state at its own last step and
+        results (outputs, states, losses with a masked loss, gradients) equal
+        those of each sequence run alone. Padded inputs get zero gradient.
+    h_mask : array (B, H), keyword-only, optional
+        Variational (recurrent) dropout mask, already scaled (entries 0 or
+        ``1/(1-p)``, see :func:`labrnn.stacked.dropout_mask`): the cell reads
+        ``h_{t-1} * h_mask`` at EVERY step (Gal & Ghahramani 2016); the
+        carried and returned states are not dropped.
 
     Returns
     -------
@@ -90,14 +219,57 @@ def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=Tr
     ...                                              return_state=True)
     >>> out.shape, state.shape
     ((2, 4), (2, 4))
+    >>> q = labrnn.init_lstm(D=3, H=4, seed=0)
+    >>> out, (h, c), cache = labrnn.recurrent_forward(x, q, cell="lstm", lengths=[5, 2],
+    ...                                               return_state=True)
+    >>> float(abs(out[2:, 1]).max())          # padded steps of sequence 1 output zeros
+    0.0
     """
     return_sequences = _check_flag("return_sequences", return_sequences)
     return_state = _check_flag("return_state", return_state)
-    hseq, rnn_cache = rnn_forward(x, params, h0, activation)
-    state = hseq[-1, ...]
-    out = hseq if return_sequences else state
-    cache = {"cell": "elman", "return_sequences": return_sequences,
-             "return_state": return_state, "inner": rnn_cache}
+    cell = _check_cell(cell)
+    variant = cell_variant(cell, params)
+    base = {"cell": cell, "return_sequences": return_sequences,
+            "return_state": return_state, "activation": activation}
+    if lengths is None and h_mask is not None:
+        lengths = [x.shape[0]] * x.shape[1]          # the step path, every step real
+    if lengths is None:
+        if cell == "elman":
+            hseq, inner = rnn_forward(x, params, h0, activation)
+            state = hseq[-1, ...]
+        elif cell == "lstm":
+            hseq, state, inner = lstm_forward(x, params, h0, **variant)
+        else:
+            hseq, inner = gru_forward(x, params, h0, **variant)
+            state = hseq[-1, ...]
+        cache = {**base, "inner": inner, "mask": None, "ref": hseq, "h_mask": None}
+        last = hseq[-1, ...]
+    else:
+        dtype, D, H = _dims(cell, params, variant)
+        xp = namespace(x, params["W_xh" if cell == "elman" else "W_x"],
+                       names=["x", "params"])
+        check_float("x", x, dtype)
+        T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
+        check_nonempty("x", x)
+        check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every "
+                             "state; pad with zeros)")
+        lengths = check_lengths(lengths, T, B, x)
+        mask = xp.astype(sequence_mask(lengths, T), dtype)
+        if h0 is None:
+            zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
+            state0 = (zeros, zeros) if cell == "lstm" else (zeros,)
+        else:
+            state0 = _as_tuple(cell, h0)
+        if h_mask is not None:
+            namespace(h_mask, x, names=["h_mask", "x"])
+            check_float("h_mask", h_mask, dtype)
+            check_shape("h_mask", h_mask, (("B", B), ("H", H)))
+        hseq, state_t, inner = _masked_forward(cell, x, params, state0, mask, activation,
+                                               variant, h_mask)
+        state = _from_tuple(cell, state_t)
+        last = state_t[0]
+        cache = {**base, "inner": inner, "mask": mask, "ref": hseq, "h_mask": h_mask}
+    out = hseq if return_sequences else last
     if return_state:
         return out, state, cache
     return out, cache
@@ -114,32 +286,49 @@ def recurrent_backward(dout, cache, dstate=None):
         ``None`` means the loss did not use ``out`` (e.g. an encoder whose
         only link to the loss is its state).
     cache : from :func:`recurrent_forward`
-    dstate : array (B, H), optional
-        Gradient with respect to the returned ``state`` (e.g. the ``dh0`` a
-        decoder passed back). Only allowed when the forward pass had
+    dstate : optional
+        Gradient with respect to the returned ``state``, in the cell's form
+        (``(B, H)``, or the pair ``(dh_T, dc_T)`` for the LSTM, either entry
+        may be ``None``). Only allowed when the forward pass had
         ``return_state=True``.
 
     Returns
     -------
-    dx : array (T, B, D)
-    dh0 : array (B, H), gradient with respect to the initial state
-    grads : dict with one gradient per parameter (``W_xh, W_hh, b_h``)
+    dx : array (T, B, D) (zero at padded steps when ``lengths`` was given)
+    dh0 : gradient with respect to the initial state, in the cell's form
+    grads : dict with one gradient per parameter (``W_xh, W_hh, b_h`` for the
+        Elman cell, ``W_x, W_h, b`` [...] for the gated cells)
     """
-    if not (isinstance(cache, dict) and cache.get("cell") == "elman"):
+    if not (isinstance(cache, dict) and cache.get("cell") in CELLS and "ref" in cache):
         raise TypeError("cache must be the last value returned by recurrent_forward")
     if dout is None and dstate is None:
         raise ValueError("nothing to backpropagate: dout and dstate are both None")
-    hseq = cache["inner"][2]
+    cell = cache["cell"]
+    hseq = cache["ref"]
     T, B, H = hseq.shape
     xp = namespace(hseq)
+    parts = 2 if cell == "lstm" else 1
+    dparts = [None] * parts
     if dstate is not None:
         if not cache["return_state"]:
             raise ValueError("dstate was given, but the forward pass had return_state=False, "
                              "so no state was returned to receive a gradient; call "
                              "recurrent_forward(..., return_state=True)")
-        namespace(dstate, hseq, names=["dstate", "the layer's states"])
-        check_float("dstate", dstate, hseq.dtype)
-        check_shape("dstate", dstate, (("B", B), ("H", H)))
+        if cell == "lstm":
+            if not isinstance(dstate, (tuple, list)) or len(dstate) != 2:
+                raise TypeError("dstate of an LSTM layer must be the pair (dh_T, dc_T) (either "
+                                f"may be None), received a {type(dstate).__name__}")
+            names = ["dstate[0] (dh_T)", "dstate[1] (dc_T)"]
+            items = list(dstate)
+        else:
+            names, items = ["dstate"], [dstate]
+        for k, (name, d) in enumerate(zip(names, items)):
+            if d is None:
+                continue
+            namespace(d, hseq, names=[name, "the layer's states"])
+            check_float(name, d, hseq.dtype)
+            check_shape(name, d, (("B", B), ("H", H)))
+            dparts[k] = d
     if dout is not None:
         namespace(dout, hseq, names=["dout", "the layer's outputs"])
         check_float("dout", dout, hseq.dtype)
@@ -152,10 +341,18 @@ def recurrent_backward(dout, cache, dstate=None):
             check_shape("dout", dout, expected)
         except ValueError as exc:
             raise type(exc)(f"{exc} (the forward pass had {flag})") from None
-    # The final state h_T receives the gradient of the state and, without
-    # return_sequences, of the output too: both are h_T.
+    # The final h receives the gradient of the state and, without
+    # return_sequences, of the output too: both are the last h.
     dh = dout if (dout is not None and cache["return_sequences"]) else xp.zeros_like(hseq)
-    dh_T = dstate
     if dout is not None and not cache["return_sequences"]:
-        dh_T = dout if dh_T is None else dh_T + dout
-    return rnn_backward(dh, cache["inner"], dh_T=dh_T)
+        dparts[0] = dout if dparts[0] is None else dparts[0] + dout
+    if cache["mask"] is not None:
+        carry = tuple(xp.zeros_like(hseq[0, ...]) if d is None else d for d in dparts)
+        dx, dstate0, grads = _masked_backward(cell, dh, carry, cache)
+        return dx, _from_tuple(cell, dstate0), grads
+    if cell == "elman":
+        return rnn_backward(dh, cache["inner"], dh_T=dparts[0])
+    if cell == "lstm":
+        dstate_T = None if all(d is None for d in dparts) else tuple(dparts)
+        return lstm_backward(dh, cache["inner"], dstate_T=dstate_T)
+    return gru_backward(dh, cache["inner"], dh_T=dparts[0])
