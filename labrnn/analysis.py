@@ -46,3 +46,51 @@ def hidden_jacobian_norms(params, x, h0=None, activation="tanh"):
         J = xp.matmul(J * fprime[t, ...], params["W_hh"])    # now dh_T/dh_t
         norms[t] = float(np.linalg.norm(to_numpy(J)))
     return norms
+
+
+def input_gradient_norms(cell, params, x, activation="tanh"):
+    """How strongly the last hidden state depends on each input: ``||dh_T / dx_t||_F``, any cell.
+
+    A cell-agnostic version of :func:`hidden_jacobian_norms` (chapters 6 and 7):
+    it only needs the cell's forward and backward pass (:mod:`labrnn.cells`),
+    so it works for ``cell = "elman"``, ``"lstm"`` (with or without peepholes)
+    and ``"gru"`` (either variant), whatever their states look like. For a loss
+    on the last step only, ``L = u . h_T``, the gradient is ``dL/dx_t = u^T
+    dh_T/dx_t``; the Frobenius norm of the Jacobian is the size of that gradient
+    taken over all directions ``u`` at once (its square is the sum over the H
+    unit vectors ``u = e_j``).
+
+    All ``H`` rows are computed by ONE backward pass: every sequence is
+    repeated ``H`` times in the batch and copy ``j`` receives ``dL/dh_T = e_j``.
+
+    Parameters
+    ----------
+    cell : {"elman", "lstm", "gru"}
+    params : dict, the cell's parameters (extra keys are ignored)
+    x : array (T, B, D)
+        ``B`` sequences, each started from the zero state.
+    activation : the Elman cell's nonlinearity (ignored by the gated cells)
+
+    Returns
+    -------
+    NumPy array of length ``T``: entry ``t - 1`` is the root mean square over
+    the batch of ``||dh_T / dx_t||_F``, i.e. the value at time lag ``T - t``
+    (the same "index by time, plot by lag" layout as
+    :func:`hidden_jacobian_norms`, so :func:`labrnn.plots.plot_gradient_norms`
+    draws it directly).
+    """
+    from .backend import device_of
+    from .cells import cell_backward, cell_forward
+
+    xp = namespace(x)
+    T, B, D = check_shape("x", x, (("T", None), ("B", None), ("D", None)))
+    H = params["W_h" if "W_h" in params else "W_hh"].shape[1]
+    # (T, B, D) -> (T, B*H, D): sequence b is repeated H times, copies b*H .. b*H + H - 1
+    ones = xp.ones((1, 1, H, 1), dtype=x.dtype, device=device_of(x))
+    x_rep = xp.reshape(x[:, :, None, :] * ones, (T, B * H, D))
+    h, cache = cell_forward(cell, x_rep, params, activation=activation)
+    seed_rows = from_numpy(np.tile(np.eye(H), (B, 1)), like=h)         # dL/dh_T = e_j for copy j
+    dh = xp.concat([xp.zeros_like(h[:-1, ...]), seed_rows[None, ...]], axis=0)
+    dx, _, _ = cell_backward(dh, cache)                                 # (T, B*H, D)
+    sq = to_numpy(xp.sum(xp.reshape(dx * dx, (T, B, H * D)), axis=-1))  # ||dh_T/dx_t||_F^2 per b
+    return np.sqrt(np.mean(sq, axis=1))
