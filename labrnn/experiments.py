@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import from_numpy, host_rng
+from .backend import from_numpy, host_rng, namespace, to_numpy
+from .cells import cell_backward, cell_forward
+from .layers import affine_backward, affine_forward
 from .errors import NonFiniteError
 from .optim import clip_by_global_norm, clip_by_value, global_norm
-from .train import sequence_loss_and_grads
+from .train import _loss_fn, sequence_loss_and_grads
 
 __all__ = ["History", "train", "evaluate", "moving_average", "delayed_copy"]
 
@@ -104,11 +106,19 @@ def train(params, batches, optimizer, loss="mse", activation="tanh", many_to_one
     -------
     History
     """
+    return _fit(lambda x, y: sequence_loss_and_grads(params, x, y, loss, activation=activation,
+                                                      many_to_one=many_to_one)[:2],
+                params, params["W_xh"], batches, optimizer, steps, max_norm, clip_value,
+                on_nonfinite)
+
+
+def _fit(loss_and_grads, params, like, batches, optimizer, steps, max_norm, clip_value,
+         on_nonfinite):
+    """The training loop shared by :func:`train` and :func:`train_cell`."""
     if on_nonfinite not in ("raise", "stop"):
         raise ValueError(f"on_nonfinite must be 'raise' or 'stop', received {on_nonfinite!r}")
     if not (isinstance(steps, int) and steps >= 0):
         raise ValueError(f"steps must be a non-negative int, received {steps!r}")
-    like = params["W_xh"]
     hist = History()
     # An overflow is reported once, as a NonFiniteError naming the step; NumPy's
     # own RuntimeWarnings about it would only repeat that (errstate is NumPy's
@@ -118,8 +128,7 @@ def train(params, batches, optimizer, loss="mse", activation="tanh", many_to_one
             x, targets = _batch(batches, step)
             x, targets = from_numpy(x, like=like), from_numpy(targets, like=like)
             try:
-                value, grads, _, _ = sequence_loss_and_grads(
-                    params, x, targets, loss, activation=activation, many_to_one=many_to_one)
+                value, grads = loss_and_grads(x, targets)
                 norm = global_norm(grads)
                 if not math.isfinite(value):
                     raise NonFiniteError(f"the loss is {value}; lower the learning rate or "
@@ -184,8 +193,6 @@ def delayed_copy(T, B, delay, seed):
 
 __all__ += ["cell_loss_and_grads", "train_cell", "evaluate_cell", "seconds_per_step"]
 
-from .backend import namespace, to_numpy  # noqa: E402  (this section's own imports)
-
 
 def cell_loss_and_grads(cell, params, x, targets, loss="mse", activation="tanh",
                         many_to_one=False):
@@ -197,10 +204,6 @@ def cell_loss_and_grads(cell, params, x, targets, loss="mse", activation="tanh",
     the loss as a float, a gradient for every parameter, and the output
     pre-activations ``z`` ((B, O) with ``many_to_one``, else (T, B, O)).
     """
-    from .cells import cell_backward, cell_forward
-    from .layers import affine_backward, affine_forward
-    from .train import _loss_fn
-
     lossf = _loss_fn(loss)
     if "W_hy" not in params or "b_y" not in params:
         raise KeyError(f"params needs an output layer (W_hy, b_y): create it with "
@@ -229,34 +232,9 @@ def train_cell(cell, params, batches, optimizer, loss="mse", activation="tanh",
     ``cell="elman"`` it takes exactly the steps :func:`train` takes. Returns a
     :class:`History`.
     """
-    if on_nonfinite not in ("raise", "stop"):
-        raise ValueError(f"on_nonfinite must be 'raise' or 'stop', received {on_nonfinite!r}")
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative int, received {steps!r}")
-    like = params["W_hy"]
-    hist = History()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for step in range(steps):
-            x, targets = _batch(batches, step)
-            x, targets = from_numpy(x, like=like), from_numpy(targets, like=like)
-            try:
-                value, grads, _ = cell_loss_and_grads(cell, params, x, targets, loss,
-                                                      activation, many_to_one)
-                norm = global_norm(grads)
-                if not math.isfinite(value):
-                    raise NonFiniteError(f"the loss is {value}; lower the learning rate or "
-                                         "clip the gradients (labrnn.clip_by_global_norm)")
-                if max_norm is not None:
-                    grads, _ = clip_by_global_norm(grads, max_norm)
-                optimizer.step(params, grads)
-            except NonFiniteError as exc:
-                if on_nonfinite == "raise":
-                    raise
-                hist.error = f"step {step}: {exc}"
-                break
-            hist.loss.append(value)
-            hist.grad_norm.append(norm)
-    return hist
+    return _fit(lambda x, y: cell_loss_and_grads(cell, params, x, y, loss, activation,
+                                                  many_to_one)[:2],
+                params, params["W_hy"], batches, optimizer, steps, max_norm, None, on_nonfinite)
 
 
 def evaluate_cell(cell, params, x, targets, loss="mse", activation="tanh", many_to_one=False):
@@ -281,8 +259,6 @@ def seconds_per_step(cell, params, x, repeats=5, activation="tanh"):
     only ever shows it in a figure.
     """
     import time
-
-    from .cells import cell_backward, cell_forward
 
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats must be a positive int, received {repeats!r}")
