@@ -53,7 +53,7 @@ $(STAMP): pyproject.toml
 	  echo "Creating $(VENV) with $$py ($$("$$py" --version 2>&1))"; \
 	  "$$py" -m venv "$(VENV)"; \
 	fi
-	$(PIP_INSTALL) -e ".[book,test]"
+	$(PIP_INSTALL) -e ".[book,test,instructor]"
 	@touch $@
 
 book: $(STAMP)

@@ -1,0 +1,20 @@
+"""Checks for the graded exercises (``exercises/``): immediate, specific feedback.
+
+Each ``check_*`` function takes the student's function, runs it on fresh
+random inputs (or on a given ``seed``), compares the result with ``labrnn``'s
+own implementation and either prints a one-line confirmation or raises
+:class:`CheckFailed` naming the first thing that is wrong: a wrong shape
+(received vs expected), a term left out, a transposed weight, a wrong
+derivative, a gradient not summed over time, or the index and values of the
+first mismatching entry. Student code that raises, returns the wrong type,
+prints a lot or never returns is reported as such (the shared machinery is in
+``labrnn/checks/_harness.py``).
+
+* :mod:`labrnn.checks.part1`: the Elman RNN, BPTT, clipping, masked loss, sampling.
+* :mod:`labrnn.checks.part2`: LSTM step forward and backward, GRU step forward.
+"""
+
+from ._harness import CheckFailed, DEFAULT_TIMEOUT
+from . import part1, part2
+
+__all__ = ["CheckFailed", "DEFAULT_TIMEOUT", "part1", "part2"]

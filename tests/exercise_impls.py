@@ -1,0 +1,497 @@
+"""Implementations of the graded-exercise functions, as source text.
+
+One table for three tests: ``test_checks.py`` runs them against the checks in
+``labrnn.checks``; the committed sample submissions under ``exercises/samples/``
+were built from them, and ``test_grading_loop.py`` expects the messages listed
+here in the autograded notebooks.
+
+* ``SOLUTIONS[func]``: the instructor's solution (the same code as in the source
+  notebook); ``ALTERNATIVES[func]``: another correct implementation written
+  differently (loop order, vectorisation, in-place), which must pass too.
+* ``WRONG[func]``: ``(variant, source, expected message fragment)`` for the
+  mistakes students really make.
+"""
+
+SOLUTIONS = {
+    "rnn_step_forward": '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+    return np.tanh(a_t)
+''',
+    "rnn_step_backward": '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t**2)
+    dx_t = da @ W_xh
+    dh_prev = da @ W_hh
+    dW_xh = da.T @ x_t
+    dW_hh = da.T @ h_prev
+    db_h = da.sum(axis=0)
+    return dx_t, dh_prev, dW_xh, dW_hh, db_h
+''',
+    "rnn_backward": '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    T = x.shape[0]
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        da = (dh[t] + dh_next) * (1 - hs[t]**2)
+        dx[t] = da @ W_xh
+        dW_xh += da.T @ x[t]
+        dW_hh += da.T @ h_prev
+        db_h += da.sum(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+''',
+    "clip_by_global_norm": '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    scale = min(1.0, max_norm / norm)
+    return {name: g * scale for name, g in grads.items()}, norm
+''',
+    "masked_cross_entropy": '''\
+def masked_cross_entropy(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    count = mask.sum()
+    loss = (nll * mask).sum() / count
+    onehot = np.eye(logits.shape[-1])[targets]
+    dlogits = (np.exp(log_p) - onehot) * (mask / count)[..., None]
+    return loss, dlogits
+''',
+    "sample_char": '''\
+def sample_char(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    p = p / p.sum()
+    return int(rng.choice(len(p), p=p))
+''',
+    "lstm_step_forward": '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i = sigmoid(a[:, 0:H])
+    f = sigmoid(a[:, H:2*H])
+    g = np.tanh(a[:, 2*H:3*H])
+    o = sigmoid(a[:, 3*H:4*H])
+    c_t = f * c_prev + i * g
+    h_t = o * np.tanh(c_t)
+    return h_t, c_t
+''',
+    "lstm_step_backward": '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i, f, o = sigmoid(a[:, 0:H]), sigmoid(a[:, H:2*H]), sigmoid(a[:, 3*H:4*H])
+    g = np.tanh(a[:, 2*H:3*H])
+    c_t = f * c_prev + i * g
+    tc = np.tanh(c_t)
+    dc = dc_t + dh_t * o * (1 - tc**2)
+    da_i = dc * g * i * (1 - i)
+    da_f = dc * c_prev * f * (1 - f)
+    da_g = dc * i * (1 - g**2)
+    da_o = dh_t * tc * o * (1 - o)
+    da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''',
+    "gru_step_forward": '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax = x_t @ W_x.T + b
+    ah = h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
+    return (1 - z) * n + z * h_prev
+''',
+}
+
+# Correct, but written differently: explicit loops, einsum, in-place updates.
+ALTERNATIVES = {
+    "rnn_step_forward": '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    B, H = h_prev.shape
+    h = np.empty((B, H))
+    for n in range(B):
+        for j in range(H):
+            h[n, j] = np.tanh(W_xh[j] @ x_t[n] + W_hh[j] @ h_prev[n] + b_h[j])
+    return h
+''',
+    "rnn_step_backward": '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t.copy()
+    da *= 1 - h_t * h_t
+    return (np.einsum("bh,hd->bd", da, W_xh), np.einsum("bh,hk->bk", da, W_hh),
+            np.einsum("bh,bd->hd", da, x_t), np.einsum("bh,bk->hk", da, h_prev),
+            np.einsum("bh->h", da))
+''',
+    "rnn_backward": '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    T = len(x)
+    das = [None] * T
+    carry = 0.0
+    for t in range(T - 1, -1, -1):
+        das[t] = (dh[t] + carry) * (1 - hs[t] ** 2)
+        carry = das[t] @ W_hh
+    da = np.stack(das)
+    h_prevs = np.concatenate([h0[None], hs[:-1]])
+    return (da @ W_xh, carry, np.einsum("tbh,tbd->hd", da, x),
+            np.einsum("tbh,tbk->hk", da, h_prevs), da.sum(axis=(0, 1)))
+''',
+    "clip_by_global_norm": '''\
+def clip_by_global_norm(grads, max_norm):
+    total = 0.0
+    for g in grads.values():
+        total += float(np.vdot(g, g))
+    norm = total ** 0.5
+    if norm > max_norm:
+        for name in grads:
+            grads[name] *= max_norm / norm          # in place
+    return grads, norm
+''',
+    "masked_cross_entropy": '''\
+def masked_cross_entropy(logits, targets, mask):
+    T, B, C = logits.shape
+    loss, count = 0.0, 0.0
+    dlogits = np.zeros_like(logits)
+    for t in range(T):
+        for n in range(B):
+            if mask[t, n]:
+                z = logits[t, n] - logits[t, n].max()
+                p = np.exp(z) / np.exp(z).sum()
+                loss -= np.log(p[targets[t, n]])
+                dlogits[t, n] = p
+                dlogits[t, n, targets[t, n]] -= 1
+                count += 1
+    return loss / count, dlogits / count
+''',
+    "sample_char": '''\
+def sample_char(logits, temperature, rng):
+    if temperature <= 0:
+        return int(logits.argmax())
+    p = np.exp((logits - logits.max()) / temperature)
+    cdf = np.cumsum(p / p.sum())
+    return int(min(np.searchsorted(cdf, rng.random(), side="right"), len(p) - 1))
+''',
+    "lstm_step_forward": '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    a = np.concatenate([x_t, h_prev], axis=1) @ np.concatenate([W_x, W_h], axis=1).T + b
+    i, f, g, o = np.split(a, 4, axis=1)
+    c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_t), c_t
+''',
+    "lstm_step_backward": '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i, f, g, o = np.split(a, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t) ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return (np.einsum("bk,kd->bd", da, W_x), np.einsum("bk,kh->bh", da, W_h), dc * f,
+            np.einsum("bk,bd->kd", da, x_t), np.einsum("bk,bh->kh", da, h_prev),
+            np.einsum("bk->k", da))
+''',
+    "gru_step_forward": '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    W_xr, W_xz, W_xn = np.split(W_x, 3)
+    W_hr, W_hz, W_hn = np.split(W_h, 3)
+    b_r, b_z, b_n = np.split(b, 3)
+    r = sigmoid(x_t @ W_xr.T + h_prev @ W_hr.T + b_r)
+    z = sigmoid(x_t @ W_xz.T + h_prev @ W_hz.T + b_z)
+    n = np.tanh(x_t @ W_xn.T + b_n + r * (h_prev @ W_hn.T + b_hn))
+    return n + z * (h_prev - n)
+''',
+}
+
+# (variant id, source, fragment of the message the check must give)
+WRONG = {
+    "rnn_step_forward": [
+        ("no_bias", '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)
+''', "does not change when b_h changes: is the bias b_h added?"),
+        ("W_hh_transposed", '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)
+''', "W_hh is used transposed"),
+        ("W_xh_transposed", '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h)
+''', "W_xh (shape (H, D)) is used transposed"),
+        ("no_tanh", '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+''', "without the nonlinearity: apply tanh"),
+    ],
+    "rnn_step_backward": [
+        ("deriv_1_minus_h", '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t)
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', "the derivative of tanh is 1 - h_t**2"),
+        ("dh_prev_transposed", '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t**2)
+    return da @ W_xh, da @ W_hh.T, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', "dh_prev = da @ W_hh"),
+        ("db_not_summed", '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t**2)
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da
+''', "db_h has the wrong shape: received (3, 5), expected (5,)"),
+        ("dW_transposed", '''\
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t**2)
+    return da @ W_xh, da @ W_hh, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+''', "dW_xh has the wrong shape: received (4, 5), expected (5, 4)"),
+    ],
+    "rnn_backward": [
+        ("no_future", '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    for t in reversed(range(x.shape[0])):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        da = dh[t] * (1 - hs[t]**2)
+        dx[t] = da @ W_xh
+        dW_xh += da.T @ x[t]
+        dW_hh += da.T @ h_prev
+        db_h += da.sum(axis=0)
+    return dx, da @ W_hh, dW_xh, dW_hh, db_h
+''', "the gradient from the future is missing"),
+        ("not_summed", '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    dx = np.zeros_like(x)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        da = (dh[t] + dh_next) * (1 - hs[t]**2)
+        dx[t] = da @ W_xh
+        dW_xh = da.T @ x[t]
+        dW_hh = da.T @ h_prev
+        db_h = da.sum(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+''', "only the contribution of time step t = 0"),
+        ("h_current", '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        da = (dh[t] + dh_next) * (1 - hs[t]**2)
+        dx[t] = da @ W_xh
+        dW_xh += da.T @ x[t]
+        dW_hh += da.T @ hs[t]
+        db_h += da.sum(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+''', "dW_hh sums da_t.T @ h_{t-1}"),
+    ],
+    "clip_by_global_norm": [
+        ("per_array", '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    return {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}, norm
+''', "rescaled by its OWN norm"),
+        ("always_rescale", '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    return {k: g * max_norm / norm for k, g in grads.items()}, norm
+''', "only rescale when global_norm > max_norm"),
+        ("norm_after", '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    clipped = {k: g * min(1.0, max_norm / norm) for k, g in grads.items()}
+    return clipped, np.sqrt(sum(np.sum(g**2) for g in clipped.values()))
+''', "the norm AFTER clipping"),
+        ("by_value", '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    return {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}, norm
+''', "clipping by VALUE"),
+    ],
+    "masked_cross_entropy": [
+        ("mean_over_all", '''\
+def masked_cross_entropy(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    loss = (nll * mask).mean()
+    onehot = np.eye(logits.shape[-1])[targets]
+    return loss, (np.exp(log_p) - onehot) * mask[..., None] / mask.size
+''', "divided by the number of ALL positions"),
+        ("mask_ignored", '''\
+def masked_cross_entropy(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    onehot = np.eye(logits.shape[-1])[targets]
+    return nll.mean(), (np.exp(log_p) - onehot) / nll.size
+''', "the padded positions (mask == 0) are counted"),
+        ("unstable", '''\
+def masked_cross_entropy(logits, targets, mask):
+    p = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    nll = -np.log(np.take_along_axis(p, targets[..., None], axis=-1)[..., 0])
+    onehot = np.eye(logits.shape[-1])[targets]
+    return (nll * mask).sum() / mask.sum(), (p - onehot) * (mask / mask.sum())[..., None]
+''', "Subtract the maximum logit"),
+    ],
+    "sample_char": [
+        ("multiplied", '''\
+def sample_char(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits * temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', "the temperature multiplies the logits; it must DIVIDE them"),
+        ("global_rng", '''\
+def sample_char(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return int(np.random.choice(len(p), p=p / p.sum()))
+''', "draw your random numbers from the rng argument"),
+        ("no_zero_limit", '''\
+def sample_char(logits, temperature, rng):
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', "return argmax(logits) when T == 0"),
+        ("greedy", '''\
+def sample_char(logits, temperature, rng):
+    return int(np.argmax(logits))
+''', "it always returns the argmax"),
+    ],
+    "lstm_step_forward": [
+        ("if_swapped", '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    f, i = sigmoid(a[:, 0:H]), sigmoid(a[:, H:2*H])
+    g, o = np.tanh(a[:, 2*H:3*H]), sigmoid(a[:, 3*H:])
+    c_t = f * c_prev + i * g
+    return o * np.tanh(c_t), c_t
+''', "input and forget gates swapped"),
+        ("h_no_tanh", '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i, f = sigmoid(a[:, 0:H]), sigmoid(a[:, H:2*H])
+    g, o = np.tanh(a[:, 2*H:3*H]), sigmoid(a[:, 3*H:])
+    c_t = f * c_prev + i * g
+    return o * c_t, c_t
+''', "h_t = o * c_t is missing the tanh"),
+        ("g_sigmoid", '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i, f = sigmoid(a[:, 0:H]), sigmoid(a[:, H:2*H])
+    g, o = sigmoid(a[:, 2*H:3*H]), sigmoid(a[:, 3*H:])
+    c_t = f * c_prev + i * g
+    return o * np.tanh(c_t), c_t
+''', "the candidate g uses a sigmoid"),
+    ],
+    "lstm_step_backward": [
+        ("no_dh_to_c", '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', "the gradient reaching c_t through h_t = o * tanh(c_t) is missing"),
+        ("no_carousel_f", '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', "dc_prev = dc * f_t"),
+        ("tanh_deriv_c", '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - c_t**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', "the derivative of tanh(c_t) is 1 - tanh(c_t)**2"),
+    ],
+    "gru_step_forward": [
+        ("flipped", '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b, h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
+    return z * n + (1 - z) * h_prev
+''', "the update convention is flipped"),
+        ("reset_before", '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b, h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + (r * h_prev) @ W_h[2*H:].T + b_hn)
+    return (1 - z) * n + z * h_prev
+''', "the reset gate is applied BEFORE the product"),
+        ("no_b_hn", '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b, h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + r * ah[:, 2*H:])
+    return (1 - z) * n + z * h_prev
+''', "h_t does not change when b_hn changes"),
+    ],
+}
+
+# Misbehaving code, whatever the function: (source template, message fragment).
+HANGS = '''\
+def {name}(*args):
+    while True:
+        pass
+'''
+RETURNS_NONE = '''\
+def {name}(*args):
+    result = 0
+'''
+PRINTS_A_LOT = '''\
+_solution = {name}
+
+def {name}(*args):
+    for i in range(10000):
+        print("debug", i)
+    return _solution(*args)
+'''
+
+PREAMBLE = '''\
+import numpy as np
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+'''
+
+
+def load(source, preamble=PREAMBLE, namespace=None):
+    """Execute ``source`` (after ``preamble``) and return the namespace."""
+    ns = {} if namespace is None else namespace
+    exec(compile(preamble + source, "<student code>", "exec"), ns)
+    return ns
