@@ -24,8 +24,9 @@ LSTM the state is the pair ``(h_t, c_t)`` and the output is ``h_t``. The
 interface therefore speaks of ``out`` and ``state``, never of ``h``, so other
 cells can be added behind it without changing callers.
 
-Any of the three cells runs behind the same interface (keyword-only
-``cell="elman" | "lstm" | "gru"``, parameters as for :func:`labrnn.cells.init_cell`),
+Any of the cells runs behind the same interface (keyword-only
+``cell="elman" | "lstm" | "gru" | "lnlstm"``, parameters as for
+:func:`labrnn.cells.init_cell`),
 and ``lengths=`` (B,) runs a padded batch of variable-length sequences
 (chapter 10, equation ``masked-state``)::
 
@@ -39,9 +40,10 @@ with the mask. Padding then changes nothing: outputs, final states and
 gradients of each sequence equal those of the sequence run alone.
 
 Shapes (time-major, see :mod:`labrnn.shapes`): ``x: (T, B, D)``, ``h0: (B, H)``
-(the pair ``(h0, c0)`` for the LSTM), ``params`` as for
+(the pair ``(h0, c0)`` for the LSTM and the ln-LSTM), ``params`` as for
 :func:`labrnn.elman.rnn_forward` (``W_xh (H, D)``, ``W_hh (H, H)``,
-``b_h (H,)``), :func:`labrnn.lstm.lstm_forward` or :func:`labrnn.gru.gru_forward`.
+``b_h (H,)``), :func:`labrnn.lstm.lstm_forward`, :func:`labrnn.gru.gru_forward`
+or :func:`labrnn.lnlstm.lnlstm_forward`.
 All arrays share one namespace, device and float dtype; ``lengths`` is an
 integer array.
 """
@@ -55,12 +57,16 @@ from .cells import CELLS, cell_variant
 from .elman import (_check_rnn_params, rnn_backward, rnn_forward, rnn_step_backward,
                     rnn_step_forward)
 from .gru import _check_gru_params, gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .lnlstm import (_check_lnlstm_params, lnlstm_backward, lnlstm_forward,
+                     lnlstm_step_backward, lnlstm_step_forward)
 from .lstm import (_check_lstm_params, lstm_backward, lstm_forward, lstm_step_backward,
                    lstm_step_forward)
 from .masking import check_lengths, sequence_mask
 from .validate import check_finite, check_float, check_nonempty, check_shape
 
 __all__ = ["recurrent_forward", "recurrent_backward"]
+
+PAIR_STATE = ("lstm", "lnlstm")      # cells whose state is the pair (h, c)
 
 
 def _check_flag(name, value):
@@ -84,16 +90,18 @@ def _dims(cell, params, variant):
         return _check_rnn_params(params)
     if cell == "lstm":
         return _check_lstm_params(params, **variant)
+    if cell == "lnlstm":
+        return _check_lnlstm_params(params)
     return _check_gru_params(params, **variant)
 
 
 def _as_tuple(cell, state):
-    """A cell's state as a tuple of arrays: ``(h,)``, or ``(h, c)`` for the LSTM."""
-    return tuple(state) if cell == "lstm" else (state,)
+    """A cell's state as a tuple of arrays: ``(h,)``, or ``(h, c)`` for the (ln-)LSTM."""
+    return tuple(state) if cell in PAIR_STATE else (state,)
 
 
 def _from_tuple(cell, state):
-    return tuple(state) if cell == "lstm" else state[0]
+    return tuple(state) if cell in PAIR_STATE else state[0]
 
 
 def _step_forward(cell, x_t, state, params, activation, variant):
@@ -102,6 +110,8 @@ def _step_forward(cell, x_t, state, params, activation, variant):
         return (h,), cache
     if cell == "lstm":
         return lstm_step_forward(x_t, state, params, **variant)
+    if cell == "lnlstm":
+        return lnlstm_step_forward(x_t, state, params)
     h, cache = gru_step_forward(x_t, state[0], params, **variant)
     return (h,), cache
 
@@ -112,6 +122,9 @@ def _step_backward(cell, dstate, cache):
         return dx, (dh,), grads
     if cell == "lstm":
         dx, dprev, grads = lstm_step_backward(dstate, cache)
+        return dx, tuple(dprev), grads
+    if cell == "lnlstm":
+        dx, dprev, grads = lnlstm_step_backward(dstate, cache)
         return dx, tuple(dprev), grads
     dx, dh, grads = gru_step_backward(dstate[0], cache)
     return dx, (dh,), grads
@@ -168,11 +181,12 @@ def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=Tr
         ``W_hh (H, H)``, ``b_h (H,)``; for the LSTM and the GRU the fused
         ``W_x, W_h, b`` [+ ``w_ci, w_cf, w_co`` / ``b_hn``] of
         :func:`labrnn.init_lstm` / :func:`labrnn.init_gru` (the variant is read
-        from the keys, see :func:`labrnn.cells.cell_variant`). Extra keys such
-        as an output layer's ``W_hy`` are ignored.
+        from the keys, see :func:`labrnn.cells.cell_variant`); for the ln-LSTM
+        those of :func:`labrnn.init_lnlstm`. Extra keys such as an output
+        layer's ``W_hy`` are ignored.
     h0 : optional
         Initial state in the cell's own form: an array (B, H) for the Elman
-        cell and the GRU, the pair ``(h0, c0)`` for the LSTM; zeros by
+        cell and the GRU, the pair ``(h0, c0)`` for the (ln-)LSTM; zeros by
         default. An encoder's returned ``state`` goes here.
     activation : {"tanh", "relu", "sigmoid", "identity"}
         The state nonlinearity ``f`` of equation ``rnn-state`` (Elman only).
@@ -182,8 +196,8 @@ def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=Tr
         ``lengths``: each sequence's own last real step).
     return_state : bool, default False
         Also return the final state (``(B, H)``, or ``(h_T, c_T)`` for the
-        LSTM), to carry into another recurrent layer.
-    cell : {"elman", "lstm", "gru"}, keyword-only
+        (ln-)LSTM), to carry into another recurrent layer.
+    cell : {"elman", "lstm", "gru", "lnlstm"}, keyword-only
     lengths : integer array (B,), keyword-only, optional
         True length of every sequence, each in ``[1, T]``. With it the state
         stops updating after a sequence's end and padded outputs are zero,
@@ -239,6 +253,8 @@ def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=Tr
             state = hseq[-1, ...]
         elif cell == "lstm":
             hseq, state, inner = lstm_forward(x, params, h0, **variant)
+        elif cell == "lnlstm":
+            hseq, state, inner = lnlstm_forward(x, params, h0)
         else:
             hseq, inner = gru_forward(x, params, h0, **variant)
             state = hseq[-1, ...]
@@ -257,7 +273,7 @@ def recurrent_forward(x, params, h0=None, activation="tanh", return_sequences=Tr
         mask = xp.astype(sequence_mask(lengths, T), dtype)
         if h0 is None:
             zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
-            state0 = (zeros, zeros) if cell == "lstm" else (zeros,)
+            state0 = (zeros, zeros) if cell in PAIR_STATE else (zeros,)
         else:
             state0 = _as_tuple(cell, h0)
         if h_mask is not None:
@@ -288,7 +304,7 @@ def recurrent_backward(dout, cache, dstate=None):
     cache : from :func:`recurrent_forward`
     dstate : optional
         Gradient with respect to the returned ``state``, in the cell's form
-        (``(B, H)``, or the pair ``(dh_T, dc_T)`` for the LSTM, either entry
+        (``(B, H)``, or the pair ``(dh_T, dc_T)`` for the (ln-)LSTM, either entry
         may be ``None``). Only allowed when the forward pass had
         ``return_state=True``.
 
@@ -307,14 +323,14 @@ def recurrent_backward(dout, cache, dstate=None):
     hseq = cache["ref"]
     T, B, H = hseq.shape
     xp = namespace(hseq)
-    parts = 2 if cell == "lstm" else 1
+    parts = 2 if cell in PAIR_STATE else 1
     dparts = [None] * parts
     if dstate is not None:
         if not cache["return_state"]:
             raise ValueError("dstate was given, but the forward pass had return_state=False, "
                              "so no state was returned to receive a gradient; call "
                              "recurrent_forward(..., return_state=True)")
-        if cell == "lstm":
+        if cell in PAIR_STATE:
             if not isinstance(dstate, (tuple, list)) or len(dstate) != 2:
                 raise TypeError("dstate of an LSTM layer must be the pair (dh_T, dc_T) (either "
                                 f"may be None), received a {type(dstate).__name__}")
@@ -355,4 +371,7 @@ def recurrent_backward(dout, cache, dstate=None):
     if cell == "lstm":
         dstate_T = None if all(d is None for d in dparts) else tuple(dparts)
         return lstm_backward(dh, cache["inner"], dstate_T=dstate_T)
+    if cell == "lnlstm":
+        dstate_T = None if all(d is None for d in dparts) else tuple(dparts)
+        return lnlstm_backward(dh, cache["inner"], dstate_T=dstate_T)
     return gru_backward(dh, cache["inner"], dh_T=dparts[0])

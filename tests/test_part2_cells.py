@@ -94,8 +94,9 @@ def test_initial_states_in_the_cells_own_form():
 
 
 def test_unknown_cells_and_foreign_caches_are_refused():
-    assert CELLS == ("elman", "lstm", "gru")
-    with pytest.raises(ValueError, match=r"unknown cell 'rnn'; choose one of \['elman', 'lstm', 'gru'\]"):
+    assert CELLS == ("elman", "lstm", "gru", "lnlstm")
+    with pytest.raises(ValueError, match=r"unknown cell 'rnn'; choose one of "
+                       r"\['elman', 'lstm', 'gru', 'lnlstm'\]"):
         init_cell("rnn", 2, 3)
     with pytest.raises(ValueError, match="unknown cell"):
         cell_forward("LSTM", np.zeros((2, 1, 2)), init_cell("lstm", 2, 3))
