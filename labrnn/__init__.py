@@ -31,6 +31,11 @@ from .gru import (
     gru_step_forward, gru_step_backward, gru_forward, gru_backward,
     init_gru, gru_gate_views, gru_param_count,
 )
+from .layernorm import layer_norm_forward, layer_norm_backward
+from .lnlstm import (
+    lnlstm_step_forward, lnlstm_step_backward, lnlstm_forward, lnlstm_backward,
+    init_lnlstm, lnlstm_param_count,
+)
 from . import convert
 from .losses import softmax_cross_entropy, binary_cross_entropy, mean_squared_error
 from .optim import SGD, Adam, clip_by_value, clip_by_global_norm, global_norm
