@@ -1,9 +1,9 @@
-"""Layer normalisation (Ba, Kiros & Hinton 2016; book chapter 6, "Layer-normalised LSTM").
+"""Layer normalisation (Ba, Kiros & Hinton 2016; book chapter 8, "Deep (stacked) RNNs").
 
 Layer normalisation standardises every row of an array over its LAST axis, the
 ``N`` features of one example at one time step, then rescales and shifts it
 with learned per-feature gains ``gamma`` and shifts ``beta``, equation
-``ln-forward``::
+``deep-layernorm``::
 
     mu       = (1/N) sum_j a_j                       mean of the row
     sigma^2  = (1/N) sum_j (a_j - mu)^2              (biased) variance of the row
@@ -36,7 +36,7 @@ __all__ = ["layer_norm_forward", "layer_norm_backward"]
 
 
 def _ln_forward(a, gamma, beta, eps):
-    """Unchecked ``ln-forward`` (used inside loops whose inputs are already checked)."""
+    """Unchecked ``deep-layernorm`` (used inside loops whose inputs are already checked)."""
     xp = namespace(a)
     mu = xp.mean(a, axis=-1, keepdims=True)
     centred = a - mu
@@ -63,7 +63,7 @@ def _ln_backward(dy, cache):
 
 
 def layer_norm_forward(a, gamma, beta, eps=1e-5):
-    """Layer normalisation over the last axis, equation ``ln-forward``.
+    """Layer normalisation over the last axis, equation ``deep-layernorm``.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Layer-normalised LSTM (Ba, Kiros & Hinton 2016, section "Layer normalized recurrent networks").
 
 The LSTM of :mod:`labrnn.lstm` with layer normalisation (:mod:`labrnn.layernorm`,
-equation ``ln-forward``, ``LN(z; gamma, beta)`` over the last axis) applied
+equation ``deep-layernorm``, ``LN(z; gamma, beta)`` over the last axis) applied
 separately to the input projection and to the recurrent projection, and to
 the cell before the output ``tanh``::
 
@@ -26,7 +26,7 @@ the gates are. The bias ``b`` is added after normalisation (the shifts ``b_x,
 b_h`` alone could carry it; ``b`` is kept so that ``forget_bias`` has the
 meaning it has for the LSTM).
 
-Backward (``lnlstm-backward``; ``LN'`` the backward of ``ln-forward``)::
+Backward (chapter 8 chains it through ``ln-backward``; ``LN'`` is that backward)::
 
     do    = dh_t * tanh(n_t),  n_t = LN(c_t; g_c, b_c)
     dc    = dc_t + LN'(dh_t * o_t * (1 - tanh(n_t)^2))       all gradient reaching c_t
@@ -152,7 +152,7 @@ def lnlstm_step_forward(x_t, state, params, eps=1e-5):
 
 
 def lnlstm_step_backward(dstate, cache):
-    """Backward of one layer-normalised LSTM step (``lnlstm-backward``).
+    """Backward of one layer-normalised LSTM step (chained through ``ln-backward``, chapter 8).
 
     ``dstate = (dh_t, dc_t)``: the total gradients reaching ``h_t`` and ``c_t``
     (``dc_t`` may be ``None`` for zero). Returns ``(dx_t, (dh_prev, dc_prev), grads)``

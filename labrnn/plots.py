@@ -441,3 +441,33 @@ def plot_training_runs(runs, window=1, baseline=None, baseline_label=None, zoom=
             fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_dropout_masks(masks, xlabel="feature", ylabel="time step", title=None):
+    """Dropout masks of one sequence side by side, one panel per mask (book chapter 8).
+
+    ``masks`` maps a label to a 2-D array ``(T, F)``: the multiplier applied to
+    each feature at each step (0 for a dropped entry, ``1/(1-p)`` for a kept
+    one). Dropped entries are drawn white, kept ones dark, so a variational
+    mask (the same at every step) shows as vertical stripes. Returns the Figure.
+    """
+    plt = _plt()
+    if not masks:
+        raise ValueError("plot_dropout_masks needs at least one mask")
+    arrays = {}
+    for label, m in masks.items():
+        m = np.asarray(to_numpy(m), dtype=float)
+        if m.ndim != 2:
+            raise ValueError(f"mask {label!r} must be 2-D (T, F), received shape {m.shape}")
+        arrays[label] = m
+    n = len(arrays)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n + 0.4, 3.4), squeeze=False)
+    for ax, (label, m) in zip(axes[0], arrays.items()):
+        ax.imshow(m > 0, cmap="Greys", vmin=0, vmax=1.4, aspect="auto", interpolation="nearest")
+        ax.set_title(str(label), fontsize="medium")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
