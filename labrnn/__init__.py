@@ -50,5 +50,9 @@ from .bidirectional import bidirectional_forward, bidirectional_backward, init_b
 from .stacked import stacked_forward, stacked_backward, init_stacked, dropout_mask
 from .attention import attention_forward, attention_backward, init_attention
 from .decoding import greedy_decode, sample_decode, beam_search, Hypothesis
+from .seq2seq import (
+    init_seq2seq, seq2seq_forward, seq2seq_backward, seq2seq_loss, seq2seq_encode,
+    make_step_fn, shift_right,
+)
 
 __version__ = "0.1.0"

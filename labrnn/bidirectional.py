@@ -1,7 +1,7 @@
 """Bidirectional recurrent layer (book chapter 9).
 
 Two independent recurrent layers read the sequence in opposite directions;
-their outputs at each step are merged, equation ``birnn``::
+their outputs at each step are merged, equation ``bidir-merge``::
 
     ->h_t = cell_fw(x_t, ->h_{t-1})              t = 1 .. L_b          forward direction
     <-h_t = cell_bw(x_t, <-h_{t+1})              t = L_b .. 1          backward direction
@@ -49,7 +49,7 @@ def _check_merge(merge):
 def bidirectional_forward(x, params, *, cell="elman", lengths=None, merge="concat", h0=None,
                           activation="tanh", return_sequences=True, return_state=False,
                           h_masks=None):
-    """Run both directions over ``x`` (T, B, D) and merge them (equation ``birnn``).
+    """Run both directions over ``x`` (T, B, D) and merge them (equation ``bidir-merge``).
 
     Parameters
     ----------

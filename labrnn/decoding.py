@@ -17,7 +17,7 @@ stops at ``eos`` (which is kept in the output) or after ``max_len`` tokens.
   ``temperature -> 0`` tends to greedy;
 * **beam search** keeps the ``beam_width`` most likely prefixes at every
   step and ranks finished hypotheses by the length-normalised score,
-  equation ``beam-score``::
+  equation ``seq2seq-beam``::
 
       score(y) = log p(y) / |y|^alpha          (alpha = 0: raw log-probability)
 
@@ -42,7 +42,7 @@ __all__ = ["Hypothesis", "greedy_decode", "sample_decode", "beam_search", "lengt
 class Hypothesis:
     """A decoded sequence: ``tokens`` (ending with ``eos`` if it was produced),
     ``log_prob`` (sum of the tokens' log-probabilities) and ``score`` (the
-    length-normalised score of equation ``beam-score``)."""
+    length-normalised score of equation ``seq2seq-beam``)."""
 
     tokens: tuple
     log_prob: float
@@ -50,7 +50,7 @@ class Hypothesis:
 
 
 def length_normalized(log_prob, length, alpha=1.0):
-    """Equation ``beam-score``: ``log_prob / length**alpha`` (``length >= 1``)."""
+    """Equation ``seq2seq-beam``: ``log_prob / length**alpha`` (``length >= 1``)."""
     return log_prob / (length ** alpha) if length > 0 else log_prob
 
 
@@ -129,7 +129,7 @@ def sample_decode(step_fn, state, bos, eos, max_len, seed, temperature=1.0, top_
 
 
 def beam_search(step_fn, state, bos, eos, max_len, beam_width, n_best=1, alpha=1.0):
-    """Beam search with length normalisation (equation ``beam-score``).
+    """Beam search with length normalisation (equation ``seq2seq-beam``).
 
     At every step each of the (at most ``beam_width``) live prefixes is
     extended by every token; the ``beam_width`` most likely extensions

@@ -65,7 +65,7 @@ def _first(xp, flags):
 
 
 def sequence_mask(lengths, T, like=None):
-    """Boolean mask (T, B), equation ``mask``: ``m[t, b] = t < lengths[b]``.
+    """Boolean mask (T, B), equation ``masked-state``: ``m[t, b] = t < lengths[b]``.
 
     ``lengths`` is an integer array (B,) (see :func:`check_lengths`); with a
     Python list pass ``like`` (any array) to choose the namespace and device.

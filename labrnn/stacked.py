@@ -1,7 +1,7 @@
 """Deep (stacked) recurrent networks with dropout and residual connections (book chapter 8).
 
 Layer ``l`` reads the outputs of layer ``l - 1`` (layer 0 reads ``x``),
-equation ``stacked``::
+equation ``deep-stack``::
 
     u^(0) = x,     y^(l) = RNN_l( u^(l) * m^(l) ),     u^(l+1) = y^(l) [+ u^(l) when residual]
 
@@ -109,7 +109,7 @@ def stacked_forward(x, params, *, cell="elman", bidirectional=False, merge="conc
                     lengths=None, activation="tanh", dropout=0.0, recurrent_dropout=0.0,
                     variational=False, residual=False, seed=None, masks=None,
                     return_state=False):
-    """Run a stack of recurrent layers over ``x`` (T, B, D) (equation ``stacked``).
+    """Run a stack of recurrent layers over ``x`` (T, B, D) (equation ``deep-stack``).
 
     Returns ``(y, cache)`` or, with ``return_state=True``, ``(y, states, cache)``:
     ``y`` the top layer's outputs ``(T, B, F)``, ``states`` a list with each
