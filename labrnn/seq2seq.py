@@ -38,7 +38,7 @@ Parameters are one flat dict (:mod:`labrnn.paramtree`): ``src.E`` (V_src, E),
 ``tgt.E`` (V_tgt, E), ``enc.*`` (a cell E -> H), ``dec.*`` (a cell with
 E [+ H] inputs and H units), ``attn.*`` (the score's parameters), ``out.W``
 (V_tgt, H [+ H]) and ``out.b`` (V_tgt,). Encoder and decoder use the same
-``cell`` (``"elman" | "lstm" | "gru"``), so the encoder's state has the form
+``cell`` (``"elman" | "lstm" | "gru" | "lnlstm"``), so the encoder's state has the form
 the decoder needs; for the LSTM the context and the query are ``h`` of ``(h, c)``.
 Shapes are time-major: ``src (S, B)``, ``tgt (T, B)`` integer token ids.
 """
@@ -60,8 +60,8 @@ from .layers import affine_backward, affine_forward
 from .losses import softmax_cross_entropy
 from .masking import check_lengths, sequence_mask
 from .paramtree import add_grads, subparams, with_prefix
-from .recurrent import (_as_tuple, _dims, _from_tuple, _step_backward, _step_forward,
-                        recurrent_backward, recurrent_forward)
+from .recurrent import (PAIR_STATE, _as_tuple, _dims, _from_tuple, _step_backward,
+                        _step_forward, recurrent_backward, recurrent_forward)
 
 __all__ = ["DECODERS", "init_seq2seq", "shift_right", "seq2seq_forward", "seq2seq_backward",
            "seq2seq_loss", "seq2seq_encode", "make_step_fn", "DecoderState"]
@@ -229,7 +229,7 @@ def seq2seq_forward(src, tgt_in, params, *, decoder="attention", cell="gru", sco
         ``[BOS, y_1, ..., y_{T-1}]``.
     params : dict from :func:`init_seq2seq`
     decoder : {"init", "feed", "attention"}, keyword-only
-    cell : {"elman", "lstm", "gru"}, keyword-only
+    cell : {"elman", "lstm", "gru", "lnlstm"}, keyword-only
     score : {"additive", "general", "dot"}, keyword-only (attention only)
     src_lengths : integer array (B,), optional
         True source lengths (default: all ``S``).
@@ -290,7 +290,7 @@ def seq2seq_backward(dlogits, cache):
     keys = cache["keys"]
     dkeys = xp.zeros_like(keys)
     dctx = xp.zeros_like(keys[0, ...])
-    parts = 2 if cell == "lstm" else 1
+    parts = 2 if cell in PAIR_STATE else 1
     carry = tuple(xp.zeros_like(dctx) for _ in range(parts))
     demb = [None] * T
     gdec, gattn = {}, {}

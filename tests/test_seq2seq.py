@@ -41,7 +41,8 @@ def _check(backend, decoder, cell, score, S=4, T=3, names=None):
 VARIANTS = [("elman", "init", "additive"), ("elman", "feed", "additive"),
             ("elman", "attention", "additive"), ("elman", "attention", "general"),
             ("elman", "attention", "dot"), ("gru", "attention", "additive"),
-            ("lstm", "feed", "additive"), ("lstm", "attention", "general")]
+            ("lstm", "feed", "additive"), ("lstm", "attention", "general"),
+            ("lnlstm", "attention", "additive")]
 
 
 @pytest.mark.parametrize("cell,decoder,score", VARIANTS)
