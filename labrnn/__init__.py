@@ -22,7 +22,8 @@ from .elman import (
     rnn_step_forward, rnn_step_backward, rnn_forward, rnn_backward,
     init_elman, elman_param_count,
 )
-from .recurrent import recurrent_forward, recurrent_backward
+from .recurrent import (recurrent_forward, recurrent_backward, one_to_many_inputs,
+                        one_to_many_inputs_backward)
 from .lstm import (
     lstm_step_forward, lstm_step_backward, lstm_forward, lstm_backward,
     init_lstm, lstm_gate_views, lstm_param_count,

@@ -15,7 +15,12 @@ what a task's input/output shape needs:
 * many-to-many aligned (tagging): ``return_sequences=True``, a loss at every step;
 * many-to-one (classification): ``return_sequences=False``, a loss on the last output;
 * encoder of an encoder-decoder: ``return_state=True``, the state initialises the decoder
-  through the decoder's ``h0``.
+  through the decoder's ``h0``;
+* one-to-many (generation from one vector, e.g. captioning): :func:`one_to_many_inputs`
+  turns a vector ``v`` (B, D) into an input sequence (T, B, D), fed at the first step
+  only (``mode="first"``, zeros after) or at every step (``mode="repeat"``, Keras'
+  ``RepeatVector``); ``recurrent_forward(one_to_many_inputs(v, T)[0], params)`` then
+  generates T outputs, and :func:`one_to_many_inputs_backward` carries ``dx`` back to ``dv``.
 
 The flags mean what ``return_sequences`` and ``return_state`` mean for a Keras
 recurrent layer. The *output* and the *state* are different things in
@@ -61,10 +66,14 @@ from .lnlstm import (_check_lnlstm_params, lnlstm_backward, lnlstm_forward,
                      lnlstm_step_backward, lnlstm_step_forward)
 from .lstm import (_check_lstm_params, lstm_backward, lstm_forward, lstm_step_backward,
                    lstm_step_forward)
+from .errors import ShapeError
 from .masking import check_lengths, sequence_mask
 from .validate import check_finite, check_float, check_nonempty, check_shape
 
-__all__ = ["recurrent_forward", "recurrent_backward"]
+__all__ = ["recurrent_forward", "recurrent_backward", "ONE_TO_MANY_MODES",
+           "one_to_many_inputs", "one_to_many_inputs_backward"]
+
+ONE_TO_MANY_MODES = ("first", "repeat")
 
 PAIR_STATE = ("lstm", "lnlstm")      # cells whose state is the pair (h, c)
 
@@ -375,3 +384,56 @@ def recurrent_backward(dout, cache, dstate=None):
         dstate_T = None if all(d is None for d in dparts) else tuple(dparts)
         return lnlstm_backward(dh, cache["inner"], dstate_T=dstate_T)
     return gru_backward(dh, cache["inner"], dh_T=dparts[0])
+
+
+def one_to_many_inputs(v, T, mode="first"):
+    """The input sequence of a one-to-many network: one vector ``v`` starts generation.
+
+    Parameters
+    ----------
+    v : float array (B, D)
+        One input vector per sequence (an image feature, a class embedding, ...).
+    T : int >= 1
+        Number of steps to generate.
+    mode : {"first", "repeat"}
+        ``"first"``: ``x_1 = v`` and ``x_t = 0`` for ``t > 1`` (the vector
+        starts generation, as in image captioning); ``"repeat"``: ``x_t = v``
+        at every step (Keras' ``RepeatVector``).
+
+    Returns
+    -------
+    ``(x, cache)``: ``x`` (T, B, D) in ``v``'s namespace, device and dtype, to
+    pass to :func:`recurrent_forward`; ``cache`` for :func:`one_to_many_inputs_backward`.
+    """
+    if mode not in ONE_TO_MANY_MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {list(ONE_TO_MANY_MODES)}")
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be an integer >= 1 (the number of steps to generate), "
+                         f"received {T!r}")
+    xp = namespace(v)
+    if v.ndim != 2:
+        raise ShapeError(f"v must have shape (B, D), one input vector per sequence, received "
+                         f"{tuple(v.shape)}; for a single vector use v[None, :]")
+    check_float("v", v, v.dtype)
+    T = int(T)
+    if mode == "repeat":
+        x = xp.stack([v] * T, axis=0)
+    else:
+        rest = xp.zeros((T - 1,) + tuple(v.shape), dtype=v.dtype, device=device_of(v))
+        x = xp.concat([v[None, ...], rest], axis=0)
+    return x, {"layer": "one_to_many", "mode": mode, "shape": (T,) + tuple(v.shape)}
+
+
+def one_to_many_inputs_backward(dx, cache):
+    """Backward of :func:`one_to_many_inputs`: ``dx`` (T, B, D) -> ``dv`` (B, D).
+
+    ``dv = dx_1`` for ``mode="first"`` and ``dv = sum_t dx_t`` for ``mode="repeat"``.
+    """
+    if not (isinstance(cache, dict) and cache.get("layer") == "one_to_many"):
+        raise TypeError("cache must be the last value returned by one_to_many_inputs")
+    xp = namespace(dx)
+    T, B, D = cache["shape"]
+    check_shape("dx", dx, (("T", T), ("B", B), ("D", D)))
+    if cache["mode"] == "repeat":
+        return xp.sum(dx, axis=0)
+    return dx[0, ...]

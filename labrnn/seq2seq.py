@@ -41,6 +41,30 @@ E [+ H] inputs and H units), ``attn.*`` (the score's parameters), ``out.W``
 ``cell`` (``"elman" | "lstm" | "gru" | "lnlstm"``), so the encoder's state has the form
 the decoder needs; for the LSTM the context and the query are ``h`` of ``(h, c)``.
 Shapes are time-major: ``src (S, B)``, ``tgt (T, B)`` integer token ids.
+
+**Deep and bidirectional encoders** (keywords ``enc_layers=1`` and
+``bidirectional=False``; the defaults give the single-layer encoder above,
+equation ``seq2seq-encoder``). With ``enc_layers > 1`` or ``bidirectional=True``
+the encoder is a stack (:mod:`labrnn.stacked`, equation ``deep-stack``) whose
+layers may be bidirectional (:mod:`labrnn.bidirectional`, equation
+``bidir-merge``, ``merge="concat"``), run with ``src_lengths``; its parameters
+live under ``enc.l0.*`` .. ``enc.l{L-1}.*`` (then ``fw.`` / ``bw.``). The keys
+are the top layer's outputs, ``(S, B, Hk)`` with ``Hk = 2H`` when
+bidirectional (``H`` otherwise), so ``attn.*`` is made with
+``init_attention(score, H, Hk)`` and the attention context ``c_t`` is
+``Hk`` wide. A unidirectional stack starts the decoder from the top layer's
+final state. A bidirectional one has two final states, ``->h_S`` (each
+sequence's own last step) and ``<-h_1``; a learned **bridge** maps them to the
+decoder's initial state::
+
+    s_0 = tanh(W_br [->h_S ; <-h_1] + b_br)      bridge.W (H, 2H), bridge.b (H,)
+    c_0 = tanh(W_brc [->c_S ; <-c_1] + b_brc)    bridge.W_c (H, 2H), bridge.b_c (H,)  (LSTMs)
+
+For the pair-state cells (``"lstm"``, ``"lnlstm"``) the memory cell is
+bridged the same way with its own parameters. With ``decoder="feed"`` the
+fixed context is ``c = s_0`` (``h`` of the bridged state, width ``H``). Sizes:
+``dec.*`` reads ``E + C`` inputs and ``out.W`` is ``(V_tgt, H + C)``, with
+``C = 0`` (init), ``H`` (feed) or ``Hk`` (attention).
 """
 
 from __future__ import annotations
@@ -62,6 +86,7 @@ from .masking import check_lengths, sequence_mask
 from .paramtree import add_grads, subparams, with_prefix
 from .recurrent import (PAIR_STATE, _as_tuple, _dims, _from_tuple, _step_backward,
                         _step_forward, recurrent_backward, recurrent_forward)
+from .stacked import count_layers, init_stacked, stacked_backward, stacked_forward
 
 __all__ = ["DECODERS", "init_seq2seq", "shift_right", "seq2seq_forward", "seq2seq_backward",
            "seq2seq_loss", "seq2seq_encode", "make_step_fn", "DecoderState"]
@@ -73,8 +98,9 @@ class DecoderState(NamedTuple):
     """What the free-running decoder carries between steps (opaque to the searches).
 
     ``state``: the decoder cell's state (``(B, H)``, or ``(h, c)`` for the LSTM);
-    ``keys``: the encoder outputs (S, B, H); ``mask``: boolean (S, B) source mask;
-    ``context``: the fixed context ``h_S`` (B, H); ``alpha``: the attention
+    ``keys``: the encoder outputs (S, B, Hk) (``Hk = 2H`` for a bidirectional
+    encoder, else ``H``); ``mask``: boolean (S, B) source mask;
+    ``context``: the fixed context ``h`` of ``s_0`` (B, H); ``alpha``: the attention
     weights (S, B) of the last step (``None`` before the first step or without attention).
     """
 
@@ -85,35 +111,65 @@ class DecoderState(NamedTuple):
     alpha: object = None
 
 
-def _check_config(decoder, cell, score):
+def _check_config(decoder, cell, score, enc_layers=1, bidirectional=False):
+    if isinstance(enc_layers, bool) or not isinstance(enc_layers, (int, np.integer)) \
+            or enc_layers < 1:
+        raise ValueError(f"enc_layers must be an integer >= 1 (the number of encoder layers), "
+                         f"received {enc_layers!r}")
+    if not isinstance(bidirectional, (bool, np.bool_)):
+        raise TypeError(f"bidirectional must be True or False, received {bidirectional!r} "
+                        f"({type(bidirectional).__name__})")
     if decoder not in DECODERS:
         raise ValueError(f"unknown decoder {decoder!r}; choose one of {list(DECODERS)}")
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r}; choose one of {list(CELLS)}")
     if decoder == "attention" and score not in SCORES:
         raise ValueError(f"unknown attention score {score!r}; choose one of {list(SCORES)}")
+    if decoder == "attention" and score == "dot" and bidirectional:
+        raise ValueError("score='dot' needs queries and keys of the same width, but a "
+                         "bidirectional encoder gives keys of width 2H against decoder states "
+                         "of width H: use score='additive' or 'general'")
+
+
+def _stacked_encoder(enc_layers, bidirectional):
+    """True when the encoder is a :mod:`labrnn.stacked` stack (``enc.l0.*`` keys)."""
+    return enc_layers > 1 or bool(bidirectional)
 
 
 def init_seq2seq(V_src, V_tgt, E, H, *, decoder="attention", cell="gru", score="additive",
-                 A=None, seed=0, xp=None, device=None, dtype="float64", **init_kw):
+                 A=None, enc_layers=1, bidirectional=False, seed=0, xp=None, device=None,
+                 dtype="float64", **init_kw):
     """Parameters of an encoder-decoder (see the module docstring for the keys).
 
     ``V_src``, ``V_tgt``: vocabulary sizes (BOS and EOS included); ``E``:
     embedding size; ``H``: hidden size of encoder and decoder; ``decoder`` in
     :data:`DECODERS`; ``score`` and ``A`` for ``decoder="attention"`` (see
-    :func:`labrnn.init_attention`); ``init_kw`` go to the cells'
-    initialisers (:func:`labrnn.cells.init_cell`). Every number is drawn on
-    the host from ``seed``.
+    :func:`labrnn.init_attention`); ``enc_layers`` and ``bidirectional``
+    choose the encoder (a :mod:`labrnn.stacked` stack under ``enc.l{l}.*``
+    and, when bidirectional, the bridge ``bridge.*``, see the module
+    docstring); ``init_kw`` go to the cells' initialisers
+    (:func:`labrnn.cells.init_cell`). Every number is drawn on the host from
+    ``seed``; the defaults give exactly the parameters of earlier versions.
     """
-    _check_config(decoder, cell, score)
+    _check_config(decoder, cell, score, enc_layers, bidirectional)
     kw = dict(xp=xp, device=device, dtype=dtype)
-    ctx = 0 if decoder == "init" else H
+    Hk = 2 * H if bidirectional else H
+    ctx = {"init": 0, "feed": H, "attention": Hk}[decoder]
     p = {"src.E": init_embedding(V_src, E, seed=[seed, 0], **kw),
          "tgt.E": init_embedding(V_tgt, E, seed=[seed, 1], **kw)}
-    p.update(with_prefix("enc.", init_cell(cell, E, H, seed=[seed, 2], **kw, **init_kw)))
+    if _stacked_encoder(enc_layers, bidirectional):
+        p.update(with_prefix("enc.", init_stacked(cell, E, H, int(enc_layers), bool(bidirectional),
+                                                  seed=[seed, 2], **kw, **init_kw)))
+    else:
+        p.update(with_prefix("enc.", init_cell(cell, E, H, seed=[seed, 2], **kw, **init_kw)))
     p.update(with_prefix("dec.", init_cell(cell, E + ctx, H, seed=[seed, 3], **kw, **init_kw)))
     if decoder == "attention":
-        p.update(with_prefix("attn.", init_attention(score, H, H, A, seed=[seed, 4], **kw)))
+        p.update(with_prefix("attn.", init_attention(score, H, Hk, A, seed=[seed, 4], **kw)))
+    if bidirectional:
+        brng = host_rng([seed, 6])
+        for w, b in (("W", "b"), ("W_c", "b_c"))[:2 if cell in PAIR_STATE else 1]:
+            p[f"bridge.{w}"] = from_numpy(glorot_uniform((H, 2 * H), brng), **kw)
+            p[f"bridge.{b}"] = from_numpy(np.zeros(H), **kw)
     rng = host_rng([seed, 5])
     p["out.W"] = from_numpy(glorot_uniform((V_tgt, H + ctx), rng), **kw)
     p["out.b"] = from_numpy(np.zeros(V_tgt), **kw)
@@ -142,15 +198,58 @@ def _as_ids(name, ids, like):
     return ids
 
 
-def _check_params(params, decoder, cell, score):
-    """Sub-dicts and sizes of a seq2seq parameter dict, checked against the configuration."""
-    _check_config(decoder, cell, score)
+def _encoder_dims(enc, cell, enc_layers, bidirectional):
+    """``(E_enc, H)`` of the encoder's parameters: input size of its first layer, state size."""
+    stacked = _stacked_encoder(enc_layers, bidirectional)
+    has_layers = any(k.startswith("l0.") for k in enc)
+    if stacked != has_layers:
+        made = ("a stacked encoder (enc.l0.*: enc_layers > 1 or bidirectional=True)" if has_layers
+                else "a single-layer unidirectional encoder (enc_layers=1, bidirectional=False)")
+        raise ValueError(f"enc_layers={enc_layers}, bidirectional={bidirectional} do not match "
+                         f"the params, which hold {made}; pass the options given to "
+                         "init_seq2seq")
+    if not stacked:
+        _, E_enc, H = _dims(cell, enc, cell_variant(cell, enc))
+        return E_enc, H
+    L = count_layers(enc)
+    if L != enc_layers:
+        raise ValueError(f"enc_layers={enc_layers}, but the params hold an encoder of {L} "
+                         f"layer(s) (enc.l0.* .. enc.l{L - 1}.*)")
+    dirs = ("fw.", "bw.") if bidirectional else ("",)
+    if bidirectional and not any(k.startswith("l0.fw.") for k in enc):
+        raise ValueError("bidirectional=True, but the encoder's layers have no 'fw.'/'bw.' "
+                         "directions; pass the options given to init_seq2seq")
+    if not bidirectional and any(k.startswith("l0.fw.") for k in enc):
+        raise ValueError("bidirectional=False, but the encoder's layers are bidirectional "
+                         "('fw.'/'bw.' keys); pass bidirectional=True")
+    E_enc = H = None
+    for l in range(L):
+        for d in dirs:
+            sub = subparams(enc, f"l{l}.{d}")
+            _, D_l, H_l = _dims(cell, sub, cell_variant(cell, sub))
+            if H is None:
+                E_enc, H = D_l, H_l
+            want = E_enc if l == 0 else (2 * H if bidirectional else H)
+            if D_l != want or H_l != H:
+                raise ShapeError(f"encoder layer {l}{' ' + d[:-1] if d else ''} reads D={D_l} "
+                                 f"features with H={H_l} units; expected D={want}, H={H} "
+                                 "(every layer has H units and reads the layer below)")
+    return E_enc, H
+
+
+def _check_params(params, decoder, cell, score, enc_layers=1, bidirectional=False):
+    """Sub-dicts and sizes of a seq2seq parameter dict, checked against the configuration.
+
+    Returns ``(enc, dec, attn, E, H, V, C)``, ``C`` the width of the context
+    the decoder reads (0, ``H`` or ``Hk``).
+    """
+    _check_config(decoder, cell, score, enc_layers, bidirectional)
     enc, dec = subparams(params, "enc."), subparams(params, "dec.")
     for k in ("src.E", "tgt.E", "out.W", "out.b"):
         if k not in params:
             raise KeyError(f"params has no {k!r}; build them with init_seq2seq (keys: "
                            f"{sorted(params)})")
-    _, E_enc, H = _dims(cell, enc, cell_variant(cell, enc))
+    E_enc, H = _encoder_dims(enc, cell, enc_layers, bidirectional)
     _, D_dec, H_dec = _dims(cell, dec, cell_variant(cell, dec))
     if H_dec != H:
         raise ShapeError(f"the decoder's state (B, H={H_dec}) does not match the encoder's final "
@@ -160,31 +259,49 @@ def _check_params(params, decoder, cell, score):
     if params["src.E"].shape[1] != E_enc:
         raise ShapeError(f"params['src.E'] has shape {tuple(params['src.E'].shape)}, the "
                          f"encoder reads E={E_enc} features")
-    ctx = 0 if decoder == "init" else H
+    Hk = 2 * H if bidirectional else H
+    ctx = {"init": 0, "feed": H, "attention": Hk}[decoder]
     if D_dec != E + ctx:
-        need = "E" if decoder == "init" else "E + H"
+        need = {0: "E", H: "E + H"}.get(ctx, "E + 2H")
         raise ShapeError(f"the decoder reads {D_dec} inputs, decoder={decoder!r} needs "
                          f"{need} = {E + ctx} (E={E}, H={H}); were the params made with "
-                         f"another decoder= in init_seq2seq?")
+                         f"another decoder= or bidirectional= in init_seq2seq?")
     V = params["out.W"].shape[0]
     if tuple(params["out.W"].shape) != (V, H + ctx):
-        raise ShapeError(f"params['out.W'] must have shape (V, {'H' if ctx == 0 else '2H'}="
+        need = {0: "H", H: "2H"}.get(ctx, "3H")
+        raise ShapeError(f"params['out.W'] must have shape (V, {need}="
                          f"{H + ctx}), received {tuple(params['out.W'].shape)}")
+    if bidirectional:
+        for w, b in (("W", "b"), ("W_c", "b_c"))[:2 if cell in PAIR_STATE else 1]:
+            for k, shape in ((f"bridge.{w}", (H, 2 * H)), (f"bridge.{b}", (H,))):
+                if k not in params:
+                    raise KeyError(f"params has no {k!r}: a bidirectional encoder needs the "
+                                   "bridge to the decoder's initial state; build the params "
+                                   "with init_seq2seq(..., bidirectional=True)")
+                if tuple(params[k].shape) != shape:
+                    raise ShapeError(
+                        f"params[{k!r}] must have shape {shape}: the bridge maps the encoder's "
+                        f"final states [h_fw; h_bw] (B, 2H={2 * H}) to the decoder's initial "
+                        f"state (B, H={H}), received {tuple(params[k].shape)}")
     attn = None
     if decoder == "attention":
         attn = subparams(params, "attn.") if score != "dot" else {}
-    return enc, dec, attn, E, H, V
+    return enc, dec, attn, E, H, V, ctx
 
 
 def seq2seq_encode(src, params, *, decoder="attention", cell="gru", score="additive",
-                   src_lengths=None):
-    """Run the encoder; returns ``(DecoderState, cache)``, the decoder's starting point.
+                   src_lengths=None, enc_layers=1, bidirectional=False):
+    """Run the encoder (equation ``seq2seq-encoder``); returns ``(DecoderState, cache)``.
 
     ``src`` (S, B) token ids; ``src_lengths`` (B,) optional. The state holds
-    ``s_0 = h_S`` (each sequence's state at its own last step), the encoder
-    outputs (zero at padded steps), the source mask and the context.
+    ``s_0 = h_S`` (each sequence's state at its own last step; the top
+    layer's with ``enc_layers > 1``; the bridge of both directions' final
+    states with ``bidirectional=True``, see the module docstring), the
+    encoder outputs ``(S, B, Hk)`` (zero at padded steps), the source mask
+    and the context.
     """
-    enc, dec, attn, E, H, V = _check_params(params, decoder, cell, score)
+    enc, dec, attn, E, H, V, C = _check_params(params, decoder, cell, score, enc_layers,
+                                               bidirectional)
     E_src = params["src.E"]
     src = _as_ids("src", src, E_src)
     check_ids("src", src, E_src.shape[0])
@@ -192,12 +309,51 @@ def seq2seq_encode(src, params, *, decoder="attention", cell="gru", score="addit
     S, B = src.shape
     lengths = check_lengths([S] * B if src_lengths is None else src_lengths, S, B, E_src)
     x, ecache = embedding_forward(src, E_src)
-    keys, state, rcache = recurrent_forward(x, enc, cell=cell, lengths=lengths,
-                                            return_state=True)
+    bridge = None
+    if not _stacked_encoder(enc_layers, bidirectional):
+        keys, state, rcache = recurrent_forward(x, enc, cell=cell, lengths=lengths,
+                                                return_state=True)
+    else:
+        keys, states, rcache = stacked_forward(x, enc, cell=cell, bidirectional=bidirectional,
+                                               lengths=lengths, return_state=True)
+        state = states[-1]
+        if bidirectional:
+            state, bridge = _bridge_forward(state, params, cell)
     mask = sequence_mask(lengths, S)
     context = _as_tuple(cell, state)[0]
-    cache = {"emb": ecache, "rnn": rcache}
+    cache = {"emb": ecache, "rnn": rcache, "bridge": bridge, "L": int(enc_layers),
+             "bidirectional": bool(bidirectional)}
     return DecoderState(state, keys, mask, context), cache
+
+
+def _bridge_forward(state, params, cell):
+    """``s_0 = tanh(W_br [h_fw ; h_bw] + b_br)`` (and the same for ``c`` of a pair state)."""
+    fw, bw = _as_tuple(cell, state[0]), _as_tuple(cell, state[1])
+    xp = namespace(fw[0])
+    names = (("W", "b"), ("W_c", "b_c"))
+    out, caches = [], []
+    for k in range(len(fw)):
+        w, b = names[k]
+        a, acache = affine_forward(xp.concat([fw[k], bw[k]], axis=-1), params[f"bridge.{w}"],
+                                   params[f"bridge.{b}"])
+        s = xp.tanh(a)
+        out.append(s)
+        caches.append((acache, s))
+    return _from_tuple(cell, tuple(out)), caches
+
+
+def _bridge_backward(ds0, caches, cell):
+    """Backward of :func:`_bridge_forward`: ``ds0`` -> ``((dstate_fw, dstate_bw), grads)``."""
+    names = (("W", "b"), ("W_c", "b_c"))
+    dfw, dbw, grads = [], [], {}
+    for k, (acache, s) in enumerate(caches):
+        da = ds0[k] * (1.0 - s * s)
+        dcat, dW, db = affine_backward(da, acache)
+        H = s.shape[-1]
+        dfw.append(dcat[:, :H])
+        dbw.append(dcat[:, H:])
+        grads[f"bridge.{names[k][0]}"], grads[f"bridge.{names[k][1]}"] = dW, db
+    return (_from_tuple(cell, tuple(dfw)), _from_tuple(cell, tuple(dbw))), grads
 
 
 def _dec_step(emb_t, dstate, params, dec, attn, decoder, cell, score):
@@ -217,7 +373,7 @@ def _dec_step(emb_t, dstate, params, dec, attn, decoder, cell, score):
 
 
 def seq2seq_forward(src, tgt_in, params, *, decoder="attention", cell="gru", score="additive",
-                    src_lengths=None):
+                    src_lengths=None, enc_layers=1, bidirectional=False):
     """Teacher-forced forward pass: the logits of every target step.
 
     Parameters
@@ -233,6 +389,11 @@ def seq2seq_forward(src, tgt_in, params, *, decoder="attention", cell="gru", sco
     score : {"additive", "general", "dot"}, keyword-only (attention only)
     src_lengths : integer array (B,), optional
         True source lengths (default: all ``S``).
+    enc_layers : int >= 1, keyword-only
+        Encoder layers (equation ``deep-stack``), as given to :func:`init_seq2seq`.
+    bidirectional : bool, keyword-only
+        Bidirectional encoder layers (equation ``bidir-merge``) and the bridge
+        to the decoder's initial state, as given to :func:`init_seq2seq`.
 
     Returns
     -------
@@ -240,9 +401,10 @@ def seq2seq_forward(src, tgt_in, params, *, decoder="attention", cell="gru", sco
     cache : for :func:`seq2seq_backward`; ``cache["alpha"]`` holds the
         attention weights (T, S, B) (``None`` without attention).
     """
+    enc_kw = dict(enc_layers=enc_layers, bidirectional=bidirectional)
     dstate, enc_cache = seq2seq_encode(src, params, decoder=decoder, cell=cell, score=score,
-                                       src_lengths=src_lengths)
-    enc, dec, attn, E, H, V = _check_params(params, decoder, cell, score)
+                                       src_lengths=src_lengths, **enc_kw)
+    enc, dec, attn, E, H, V, C = _check_params(params, decoder, cell, score, **enc_kw)
     E_tgt = params["tgt.E"]
     tgt_in = _as_ids("tgt_in", tgt_in, E_tgt)
     check_ids("tgt_in", tgt_in, E_tgt.shape[0])
@@ -262,7 +424,8 @@ def seq2seq_forward(src, tgt_in, params, *, decoder="attention", cell="gru", sco
     logits, ocache = affine_forward(O, params["out.W"], params["out.b"])
     cache = {"layer": "seq2seq", "config": (decoder, cell, score), "enc": enc_cache,
              "emb": tcache, "steps": steps, "out": ocache, "E": E, "H": H,
-             "keys": dstate.keys, "alpha": xp.stack(alphas, axis=0) if decoder == "attention"
+             "keys": dstate.keys, "context": dstate.context,
+             "alpha": xp.stack(alphas, axis=0) if decoder == "attention"
              else None}
     return logits, cache
 
@@ -272,7 +435,7 @@ def seq2seq_backward(dlogits, cache):
 
     Backpropagation through time through the decoder (and, with attention,
     through every step's attention into the encoder outputs), then through
-    the encoder into both embedding tables.
+    the bridge (bidirectional encoders) and the encoder into both embedding tables.
     """
     if not (isinstance(cache, dict) and cache.get("layer") == "seq2seq"):
         raise TypeError("cache must be the last value returned by seq2seq_forward")
@@ -289,7 +452,7 @@ def seq2seq_backward(dlogits, cache):
     grads = {"out.W": dW, "out.b": db}
     keys = cache["keys"]
     dkeys = xp.zeros_like(keys)
-    dctx = xp.zeros_like(keys[0, ...])
+    dctx = xp.zeros_like(cache["context"])
     parts = 2 if cell in PAIR_STATE else 1
     carry = tuple(xp.zeros_like(dctx) for _ in range(parts))
     demb = [None] * T
@@ -319,14 +482,24 @@ def seq2seq_backward(dlogits, cache):
         grads.update(with_prefix("attn.", gattn))
     grads["tgt.E"] = embedding_backward(xp.stack(demb, axis=0), cache["emb"])
     ds0 = (carry[0] + dctx,) + carry[1:]
-    dx, _, genc = recurrent_backward(dkeys, cache["enc"]["rnn"], dstate=_from_tuple(cell, ds0))
+    ecache = cache["enc"]
+    if ecache["rnn"].get("layer") != "stacked":
+        dx, _, genc = recurrent_backward(dkeys, ecache["rnn"], dstate=_from_tuple(cell, ds0))
+    else:
+        if ecache["bridge"] is not None:
+            dtop, gbr = _bridge_backward(ds0, ecache["bridge"], cell)
+            grads.update(gbr)
+        else:
+            dtop = _from_tuple(cell, ds0)
+        dx, genc = stacked_backward(dkeys, ecache["rnn"],
+                                    dstates=[None] * (ecache["L"] - 1) + [dtop])
     grads.update(with_prefix("enc.", genc))
     grads["src.E"] = embedding_backward(dx, cache["enc"]["emb"])
     return grads
 
 
 def seq2seq_loss(src, tgt, params, *, bos, decoder="attention", cell="gru", score="additive",
-                 src_lengths=None, tgt_lengths=None):
+                 src_lengths=None, tgt_lengths=None, enc_layers=1, bidirectional=False):
     """Teacher-forced training loss and gradients, equation ``seq2seq-loss``.
 
     ``tgt`` (T, B): the target tokens, each sequence ending with EOS at step
@@ -338,15 +511,17 @@ def seq2seq_loss(src, tgt, params, *, bos, decoder="attention", cell="gru", scor
 
     Returns ``(loss, grads, cache)``: ``loss`` a 0-d array, ``grads`` keyed
     like ``params``, ``cache`` the forward cache (``cache["logits"]`` added).
+    ``enc_layers`` and ``bidirectional`` choose the encoder, as in :func:`init_seq2seq`.
     """
+    enc_kw = dict(enc_layers=enc_layers, bidirectional=bidirectional)
     E_tgt = params["tgt.E"] if isinstance(params, dict) and "tgt.E" in params else None
     if E_tgt is None:
-        _check_params(params, decoder, cell, score)
+        _check_params(params, decoder, cell, score, **enc_kw)
     tgt = _as_ids("tgt", tgt, E_tgt)
     T, B = tgt.shape
     lengths = check_lengths([T] * B if tgt_lengths is None else tgt_lengths, T, B, E_tgt)
     logits, cache = seq2seq_forward(src, shift_right(tgt, bos), params, decoder=decoder,
-                                    cell=cell, score=score, src_lengths=src_lengths)
+                                    cell=cell, score=score, src_lengths=src_lengths, **enc_kw)
     xp = namespace(logits)
     mask = xp.astype(sequence_mask(lengths, T), logits.dtype)
     loss, dlogits = softmax_cross_entropy(logits, tgt, mask)
@@ -355,7 +530,8 @@ def seq2seq_loss(src, tgt, params, *, bos, decoder="attention", cell="gru", scor
     return loss, grads, cache
 
 
-def make_step_fn(params, *, decoder="attention", cell="gru", score="additive"):
+def make_step_fn(params, *, decoder="attention", cell="gru", score="additive", enc_layers=1,
+                 bidirectional=False):
     """The decoder as ``step_fn(state, token) -> (log_probs, state)`` for :mod:`labrnn.decoding`.
 
     Start from the :class:`DecoderState` of :func:`seq2seq_encode`
@@ -366,9 +542,11 @@ def make_step_fn(params, *, decoder="attention", cell="gru", score="additive"):
 
     ``token`` is an ``int`` (or an integer array (B,) for a batch);
     ``log_probs`` has shape (B, V). The returned state's ``alpha`` holds the
-    step's attention weights (S, B).
+    step's attention weights (S, B). ``enc_layers`` and ``bidirectional``
+    must be those of the encoder (they fix the parameters' shapes).
     """
-    enc, dec, attn, E, H, V = _check_params(params, decoder, cell, score)
+    enc, dec, attn, E, H, V, C = _check_params(params, decoder, cell, score, enc_layers,
+                                               bidirectional)
     E_tgt = params["tgt.E"]
 
     def step_fn(state, token):

@@ -223,3 +223,67 @@ def test_input_errors_come_from_the_cell():
     _, _, params = _problem()
     with pytest.raises(ShapeError, match=r"x must have shape \(T, B, D=2\)"):
         recurrent_forward(np.ones((B, D)), params)
+
+
+# ---- one-to-many: one vector starts generation ----------------------------------------
+
+@pytest.mark.parametrize("mode", ["first", "repeat"])
+@pytest.mark.parametrize("cell", ["elman", "gru", "lstm"])
+@pytest.mark.parametrize("backend,where", BACKENDS, ids=[b for b, _ in BACKENDS])
+def test_one_to_many_gradcheck(mode, cell, backend, where):
+    """v (B, D) -> x (T, B, D) -> outputs (T, B, H): the whole composition, gradients of v too."""
+    from labrnn import one_to_many_inputs, one_to_many_inputs_backward
+    from labrnn.cells import init_cell
+    params = init_cell(cell, D, H, seed=2, **where)
+    like = params["W_xh" if cell == "elman" else "W_x"]
+    rng = np.random.default_rng(4)
+    v = from_numpy(rng.normal(size=(B, D)), like=like)
+    r = from_numpy(rng.normal(size=(T, B, H)), like=like)
+    xp = labrnn.namespace(v)
+
+    def loss(inp):
+        p = {k: inp[k] for k in params}
+        x, _ = one_to_many_inputs(inp["v"], T, mode)
+        return xp.sum(recurrent_forward(x, p, cell=cell)[0] * r)
+
+    x, ocache = one_to_many_inputs(v, T, mode)
+    assert x.shape == (T, B, D) and labrnn.device_of(x) == labrnn.device_of(v)
+    out, cache = recurrent_forward(x, params, cell=cell)
+    dx, _, grads = recurrent_backward(r, cache)
+    dv = one_to_many_inputs_backward(dx, ocache)
+    assert labrnn.device_of(dv) == labrnn.device_of(v)
+    # the cells' own gradients are checked elsewhere: all of them on numpy, v and W_x on strict
+    names = None if backend == "numpy" else ["v", "W_xh" if cell == "elman" else "W_x"]
+    labrnn.gradcheck(loss, {"v": v, **params}, {"v": dv, **grads}, names=names).assert_ok(1e-7)
+
+
+def test_one_to_many_inputs_values():
+    from labrnn import one_to_many_inputs
+    v = np.arange(6.0).reshape(2, 3)
+    x, _ = one_to_many_inputs(v, 4)
+    np.testing.assert_array_equal(x[0], v)
+    assert np.all(x[1:] == 0.0)
+    x, _ = one_to_many_inputs(v, 4, mode="repeat")
+    for t in range(4):
+        np.testing.assert_array_equal(x[t], v)
+    x, _ = one_to_many_inputs(v, 1, mode="first")
+    assert x.shape == (1, 2, 3)
+
+
+def test_one_to_many_errors():
+    from labrnn import one_to_many_inputs, one_to_many_inputs_backward
+    v = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"T must be an integer >= 1 .* received 0"):
+        one_to_many_inputs(v, 0)
+    with pytest.raises(ValueError, match=r"T must be an integer >= 1"):
+        one_to_many_inputs(v, True)
+    with pytest.raises(ShapeError, match=r"v must have shape \(B, D\).* received \(3,\)"):
+        one_to_many_inputs(np.zeros(3), 4)
+    with pytest.raises(ValueError, match=r"unknown mode 'last'; choose one of \['first', "
+                                         r"'repeat'\]"):
+        one_to_many_inputs(v, 4, mode="last")
+    _, cache = one_to_many_inputs(v, 4)
+    with pytest.raises(ValueError, match="dx"):
+        one_to_many_inputs_backward(np.zeros((3, 2, 3)), cache)
+    with pytest.raises(TypeError, match="one_to_many_inputs"):
+        one_to_many_inputs_backward(np.zeros((4, 2, 3)), {"layer": "stacked"})
