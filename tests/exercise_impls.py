@@ -108,6 +108,52 @@ def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
     n = np.tanh(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
     return (1 - z) * n + z * h_prev
 ''',
+    "bidirectional_combine": '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T, B, H = h_fw.shape
+    h_bw = np.zeros_like(h_bw_reversed)
+    for b in range(B):
+        L = lengths[b]
+        h_bw[:L, b] = h_bw_reversed[:L, b][::-1]
+    mask = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    if merge == "concat":
+        y = np.concatenate([h_fw, h_bw], axis=-1)
+    else:
+        y = h_fw + h_bw
+    return y * mask
+''',
+    "beam_search": '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    beams = [((bos,), 0.0)]
+    finished = []
+    for _ in range(max_len):
+        candidates = []
+        for prefix, logp in beams:
+            log_probs = step_fn(prefix)
+            for v in range(len(log_probs)):
+                candidates.append((prefix + (v,), logp + log_probs[v]))
+        candidates.sort(key=lambda c: -c[1])
+        beams = []
+        for prefix, logp in candidates[:beam_width]:
+            if prefix[-1] == eos:
+                finished.append((prefix, logp))
+            else:
+                beams.append((prefix, logp))
+        if not beams:
+            break
+    finished += beams
+    scored = [(logp / (len(prefix) - 1) ** alpha, prefix) for prefix, logp in finished]
+    score, best = max(scored, key=lambda s: s[0])
+    return list(best[1:]), score
+''',
+    "additive_attention_weights": '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    e = e - e.max(axis=0, keepdims=True)
+    w = np.exp(e)
+    return w / w.sum(axis=0, keepdims=True)
+''',
 }
 
 # Correct, but written differently: explicit loops, einsum, in-place updates.
@@ -206,6 +252,58 @@ def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
     z = sigmoid(x_t @ W_xz.T + h_prev @ W_hz.T + b_z)
     n = np.tanh(x_t @ W_xn.T + b_n + r * (h_prev @ W_hn.T + b_hn))
     return n + z * (h_prev - n)
+''',
+    "bidirectional_combine": '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T, B, H = h_fw.shape
+    t = np.arange(T)[:, None]
+    src = np.where(t < lengths, lengths - 1 - t, t)           # (T, B)
+    h_bw = np.take_along_axis(h_bw_reversed, src[..., None], axis=0)
+    m = (t < lengths)[..., None]
+    if merge == "sum":
+        return np.where(m, h_fw + h_bw, 0.0)
+    out = np.zeros((T, B, 2 * H))
+    out[..., :H] = np.where(m, h_fw, 0.0)
+    out[..., H:] = np.where(m, h_bw, 0.0)
+    return out
+''',
+    "beam_search": '''\
+import heapq
+import math
+
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    live = [(0.0, [bos])]
+    done = []
+    for step in range(max_len):
+        ext = []
+        for logp, seq in live:
+            lp = np.asarray(step_fn(tuple(seq)))
+            for tok, l in enumerate(lp):
+                ext.append((logp + float(l), seq + [tok]))
+        top = heapq.nlargest(beam_width, ext, key=lambda e: e[0])
+        done.extend(e for e in top if e[1][-1] == eos)
+        live = [e for e in top if e[1][-1] != eos]
+        if not live:
+            break
+    best_score, best = -math.inf, None
+    for logp, seq in done + live:
+        s = logp / math.pow(len(seq) - 1, alpha)
+        if s > best_score:
+            best_score, best = s, seq
+    return np.array(best[1:]), best_score
+''',
+    "additive_attention_weights": '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    T, B, _ = keys.shape
+    alpha = np.zeros((T, B))
+    for b in range(B):
+        real = mask[:, b]
+        e = np.einsum("a,ta->t", v, np.tanh(np.einsum("ah,h->a", W_q, q[b])
+                                            + np.einsum("ak,tk->ta", W_k, keys[real, b])))
+        e -= e.max()
+        p = np.exp(e)
+        alpha[real, b] = p / p.sum()
+    return alpha
 ''',
 }
 
@@ -460,6 +558,107 @@ def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
     n = np.tanh(ax[:, 2*H:] + r * ah[:, 2*H:])
     return (1 - z) * n + z * h_prev
 ''', "h_t does not change when b_hn changes"),
+    ],
+    "bidirectional_combine": [
+        ("whole_padded_length", '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T = h_fw.shape[0]
+    h_bw = h_bw_reversed[::-1]
+    mask = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    y = np.concatenate([h_fw, h_bw], axis=-1) if merge == "concat" else h_fw + h_bw
+    return y * mask
+''', "reversing the whole padded time axis"),
+        ("not_reversed_back", '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T = h_fw.shape[0]
+    mask = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    if merge == "concat":
+        return np.concatenate([h_fw, h_bw_reversed], axis=-1) * mask
+    return (h_fw + h_bw_reversed) * mask
+''', "not reversed back into time order"),
+        ("padding_not_zeroed", '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    h_bw = h_bw_reversed.copy()
+    for b, L in enumerate(lengths):
+        h_bw[:L, b] = h_bw_reversed[:L, b][::-1]
+    return np.concatenate([h_fw, h_bw], axis=-1) if merge == "concat" else h_fw + h_bw
+''', "padded steps (t >= L_b) are not zero"),
+    ],
+    "beam_search": [
+        ("no_length_normalisation", '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    beams, finished = [((bos,), 0.0)], []
+    for _ in range(max_len):
+        cand = [(p + (v,), s + l) for p, s in beams for v, l in enumerate(step_fn(p))]
+        cand.sort(key=lambda c: -c[1])
+        beams = [c for c in cand[:beam_width] if c[0][-1] != eos]
+        finished += [c for c in cand[:beam_width] if c[0][-1] == eos]
+        if not beams:
+            break
+    best = max(finished + beams, key=lambda c: c[1])
+    return list(best[0][1:]), best[1] / (len(best[0]) - 1) ** alpha
+''', "win on the raw log-probability"),
+        ("extends_past_eos", '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    beams = [((bos,), 0.0)]
+    for _ in range(max_len):
+        cand = [(p + (v,), s + l) for p, s in beams for v, l in enumerate(step_fn(p))]
+        cand.sort(key=lambda c: -c[1])
+        beams = cand[:beam_width]
+    best = max(beams, key=lambda c: c[1] / (len(c[0]) - 1) ** alpha)
+    return list(best[0][1:]), best[1] / (len(best[0]) - 1) ** alpha
+''', "is finished"),
+        ("greedy", '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    prefix, logp = (bos,), 0.0
+    for _ in range(max_len):
+        lp = step_fn(prefix)
+        v = int(np.argmax(lp))
+        prefix, logp = prefix + (v,), logp + lp[v]
+        if v == eos:
+            break
+    return list(prefix[1:]), logp / (len(prefix) - 1) ** alpha
+''', "are the greedy answer"),
+        ("raw_score", '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    beams, finished = [((bos,), 0.0)], []
+    for _ in range(max_len):
+        cand = [(p + (v,), s + l) for p, s in beams for v, l in enumerate(step_fn(p))]
+        cand.sort(key=lambda c: -c[1])
+        beams = [c for c in cand[:beam_width] if c[0][-1] != eos]
+        finished += [c for c in cand[:beam_width] if c[0][-1] == eos]
+        if not beams:
+            break
+    best = max(finished + beams, key=lambda c: c[1] / (len(c[0]) - 1) ** alpha)
+    return list(best[0][1:]), best[1]
+''', "the score is wrong: it is the raw log-probability"),
+    ],
+    "additive_attention_weights": [
+        ("mask_ignored", '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    w = np.exp(e - e.max(axis=0))
+    return w / w.sum(axis=0)
+''', "the mask is ignored"),
+        ("zeroed_after_softmax", '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    w = np.exp(e - e.max(axis=0))
+    return w / w.sum(axis=0) * mask
+''', "set to 0 after the softmax"),
+        ("wrong_axis", '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    w = np.exp(e - e.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+''', "the softmax runs over the batch axis"),
+        ("no_max_subtraction", '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    w = np.exp(e) * mask
+    return w / w.sum(axis=0)
+''', "exp(e) overflows"),
     ],
 }
 

@@ -17,12 +17,14 @@ import numpy as np
 import pytest
 
 from exercise_impls import ALTERNATIVES, HANGS, PRINTS_A_LOT, RETURNS_NONE, SOLUTIONS, WRONG, load
-from labrnn.checks import CheckFailed, part1, part2
+from labrnn.checks import CheckFailed, part1, part2, part3
 
 CHECKS = {name: getattr(mod, f"check_{name}") for mod, names in (
     (part1, ["rnn_step_forward", "rnn_step_backward", "rnn_backward", "clip_by_global_norm",
              "masked_cross_entropy", "sample_char"]),
-    (part2, ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"])) for name in names}
+    (part2, ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"]),
+    (part3, ["bidirectional_combine", "beam_search", "additive_attention_weights"]))
+    for name in names}
 
 
 def _impl(source, name):
@@ -48,7 +50,11 @@ def test_correct_implementations_pass_on_other_sizes_and_seeds(name, capsys):
     for seed in range(3):
         CHECKS[name](fn, seed=seed)
     sizes = {"rnn_backward": dict(T=1, B=1, D=1, H=1), "clip_by_global_norm": dict(max_norm=10.0),
-             "masked_cross_entropy": dict(T=1, B=1, C=2)}.get(name, dict(B=1, D=1, H=1))
+             "masked_cross_entropy": dict(T=1, B=1, C=2),
+             "bidirectional_combine": dict(T=3, B=2, H=1, merge="sum"),
+             "beam_search": dict(V=3, beam_width=3, max_len=4, alpha=0.7),
+             "additive_attention_weights": dict(T=2, B=1, Hq=1, Hk=1, A=1),
+             }.get(name, dict(B=1, D=1, H=1))
     CHECKS[name](fn, **sizes)
 
 
@@ -174,3 +180,47 @@ def test_numpy_models_without_mistakes_equal_labrnn():
     x, h, W_x, W_h, b, b_hn = gargs
     ref, _ = gru.gru_step_forward(x, h, {"W_x": W_x, "W_h": W_h, "b": b, "b_hn": b_hn})
     np.testing.assert_allclose(part2._np_gru(*gargs), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_part3_models_without_mistakes_equal_labrnn():
+    from labrnn import attention, bidirectional, masking, recurrent
+    from labrnn.paramtree import subparams
+    rng = np.random.default_rng(1)
+    # The merge of two real RNN runs (over the padding too) is labrnn's bidirectional layer.
+    T, B, D, H = 5, 3, 2, 4
+    x = rng.normal(size=(T, B, D))
+    lengths = part3._lengths(rng, T, B)
+    params = bidirectional.init_bidirectional("elman", D, H, seed=0)
+    h_fw = recurrent.recurrent_forward(x, subparams(params, "fw."), None, "tanh")[0]
+    h_bw_rev = recurrent.recurrent_forward(masking.reverse_padded(x, lengths),
+                                           subparams(params, "bw."), None, "tanh")[0]
+    for merge in ("concat", "sum"):
+        y, _ = bidirectional.bidirectional_forward(x, params, lengths=lengths, merge=merge)
+        np.testing.assert_allclose(part3._np_bidir(h_fw, h_bw_rev, lengths, merge), y,
+                                   rtol=1e-12, atol=1e-12)
+    # The attention model without mistakes is labrnn.attention_forward's alpha.
+    for large in (False, True):
+        args = part3._attn_inputs(rng, 5, 3, 4, 6, 7, large)
+        q, keys, W_q, W_k, v, mask = args
+        _, alpha, _ = attention.attention_forward(q, keys, {"W_q": W_q, "W_k": W_k, "v": v},
+                                                  "additive", mask)
+        np.testing.assert_allclose(part3._np_attn(*args), alpha, rtol=1e-12, atol=1e-12)
+
+
+def test_beam_reference_is_exhaustive_search_with_a_wide_beam():
+    import itertools
+    from labrnn.decoding import length_normalized
+    rng = np.random.default_rng(2)
+    V, max_len, alpha = 3, 4, 0.7
+    model = part3._design(rng, V, 2, max_len, alpha)
+    best = None
+    for n in range(1, max_len + 1):
+        for toks in itertools.product(range(V), repeat=n):
+            if model.eos in toks[:-1] or (n < max_len and toks[-1] != model.eos):
+                continue                      # finished at eos, or cut at max_len
+            lp = sum(model.lp((model.bos,) + toks[:k])[t] for k, t in enumerate(toks))
+            s = length_normalized(lp, n, alpha)
+            if best is None or s > best[0]:
+                best = (s, toks)
+    hyp = model.search(V ** max_len, max_len, alpha)
+    assert hyp.tokens == best[1] and abs(hyp.score - best[0]) < 1e-12

@@ -46,7 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
 FUNCS = {"part1_elman": ["rnn_step_forward", "rnn_step_backward", "rnn_backward",
                          "clip_by_global_norm", "masked_cross_entropy", "sample_char"],
-         "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"]}
+         "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
+         "part3_architectures": ["bidirectional_combine", "beam_search",
+                                 "additive_attention_weights"]}
 CELL_TIMEOUT = 10          # nbgrader's per-cell limit in this test (the course uses 120)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -205,3 +207,6 @@ def test_feedback_generated(graded):
     assert "does not change when b_h changes" in html
     html = (course / "feedback" / "wrong_1" / "part2_gated" / "part2_gated.html").read_text()
     assert "input and forget gates swapped" in html
+    html = (course / "feedback" / "wrong_1" / "part3_architectures" /
+            "part3_architectures.html").read_text()
+    assert "reversing the whole padded time axis" in html

@@ -12,9 +12,10 @@ prints a lot or never returns is reported as such (the shared machinery is in
 
 * :mod:`labrnn.checks.part1`: the Elman RNN, BPTT, clipping, masked loss, sampling.
 * :mod:`labrnn.checks.part2`: LSTM step forward and backward, GRU step forward.
+* :mod:`labrnn.checks.part3`: bidirectional merge, beam search, additive attention weights.
 """
 
 from ._harness import CheckFailed, DEFAULT_TIMEOUT
-from . import part1, part2
+from . import part1, part2, part3
 
-__all__ = ["CheckFailed", "DEFAULT_TIMEOUT", "part1", "part2"]
+__all__ = ["CheckFailed", "DEFAULT_TIMEOUT", "part1", "part2", "part3"]
