@@ -23,8 +23,7 @@ import numpy as np
 from .activations import activation as _activation
 from .backend import namespace, device_of, from_numpy, host_rng
 from .init import glorot_uniform, orthogonal, identity_init, uniform
-from .validate import (check_float, check_finite, check_nonempty, check_params,
-                       check_shape)
+from .validate import (check_float, check_params, check_shape, check_sequence)
 
 RNN_PARAMS = ("W_xh", "W_hh", "b_h")
 
@@ -112,10 +111,7 @@ def rnn_forward(x, params, h0=None, activation="tanh"):
     f, _ = _activation(activation)
     dtype, D, H = _check_rnn_params(params)
     xp = namespace(x, params["W_xh"], h0, names=["x", "params['W_xh']", "h0"])
-    check_float("x", x, dtype)
-    T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
-    check_nonempty("x", x)
-    check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every state)")
+    T, B = check_sequence("x", x, D, dtype)
     if h0 is None:
         h0 = xp.zeros((B, H), dtype=dtype, device=device_of(x))
     else:

@@ -62,8 +62,7 @@ import numpy as np
 from .activations import sigmoid, tanh
 from .backend import device_of, from_numpy, host_rng, namespace
 from .init import glorot_uniform, orthogonal
-from .validate import (check_finite, check_float, check_nonempty, check_params,
-                       check_shape)
+from .validate import (check_float, check_params, check_shape, check_sequence)
 
 GATES = ("r", "z", "n")
 VARIANTS = {"before": "Cho et al. 2014; Keras reset_after=False",
@@ -231,10 +230,7 @@ def gru_forward(x, params, h0=None, reset="after"):
     """
     dtype, D, H = _check_gru_params(params, check_reset(reset))
     xp = namespace(x, params["W_x"], names=["x", "params['W_x']"])
-    check_float("x", x, dtype)
-    T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
-    check_nonempty("x", x)
-    check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every state)")
+    T, B = check_sequence("x", x, D, dtype)
     if h0 is None:
         h0 = xp.zeros((B, H), dtype=dtype, device=device_of(x))
     else:

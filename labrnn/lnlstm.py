@@ -46,10 +46,10 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid, tanh
-from .backend import device_of, from_numpy, namespace
+from .backend import from_numpy, namespace
 from .layernorm import _ln_backward, _ln_forward
-from .lstm import _check_pair, _check_state, init_lstm, lstm_param_count
-from .validate import check_finite, check_float, check_nonempty, check_params, check_shape
+from .lstm import _check_pair, _check_state, _initial_state, init_lstm, lstm_param_count
+from .validate import (check_float, check_params, check_shape, check_sequence)
 
 __all__ = ["lnlstm_step_forward", "lnlstm_step_backward", "lnlstm_forward", "lnlstm_backward",
            "init_lnlstm", "lnlstm_param_count", "LNLSTM_PARAMS", "LN_PARAMS"]
@@ -200,19 +200,8 @@ def lnlstm_forward(x, params, state0=None, eps=1e-5):
     dtype, D, H = _check_lnlstm_params(params)
     eps = _check_eps(eps)
     xp = namespace(x, params["W_x"], names=["x", "params['W_x']"])
-    check_float("x", x, dtype)
-    T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
-    check_nonempty("x", x)
-    check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every state)")
-    if state0 is None:
-        zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
-        state0 = (zeros, zeros)
-    else:
-        _check_pair("state0", state0, "(h0, c0)",
-                    "To start from zeros pass state0=None; to start from h0 alone pass (h0, c0) "
-                    "with c0 zeros of the same shape")
-        namespace(x, state0[0], state0[1], names=["x", "state0[0] (h)", "state0[1] (c)"])
-    h0, c0 = _check_state("state0", state0, B, H, dtype)
+    T, B = check_sequence("x", x, D, dtype)
+    h0, c0 = _initial_state(x, state0, B, H, dtype)
     zx = xp.matmul(x, xp.matrix_transpose(params["W_x"]))          # (T, B, 4H), one GEMM
     nx, ln_x = _ln_forward(zx, params["g_x"], params["b_x"], eps)
     ax = nx + params["b"]

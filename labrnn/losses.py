@@ -11,7 +11,7 @@ from __future__ import annotations
 from .activations import log_softmax, sigmoid
 from .backend import namespace, device_of
 from .errors import ShapeError
-from .validate import check_finite, check_float, check_shape
+from .validate import check_finite, check_float
 
 _HINT = ("training has probably diverged: lower the learning rate or clip the "
          "gradients (labrnn.clip_by_global_norm)")

@@ -50,8 +50,7 @@ import numpy as np
 from .activations import sigmoid, tanh
 from .backend import device_of, from_numpy, host_rng, namespace
 from .init import glorot_uniform, orthogonal
-from .validate import (check_finite, check_float, check_nonempty, check_params,
-                       check_shape)
+from .validate import (check_float, check_params, check_shape, check_sequence)
 
 GATES = ("i", "f", "g", "o")
 LSTM_PARAMS = ("W_x", "W_h", "b")
@@ -202,6 +201,19 @@ def lstm_step_backward(dstate, cache):
 
 
 # ---------------------------------------------------------------- a sequence
+def _initial_state(x, state0, B, H, dtype):
+    """The checked ``(h0, c0)`` of a sequence pass; zeros when ``state0`` is ``None``."""
+    xp = namespace(x)
+    if state0 is None:
+        zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
+        return zeros, zeros
+    _check_pair("state0", state0, "(h0, c0)",
+                "To start from zeros pass state0=None; to start from h0 alone pass (h0, c0) "
+                "with c0 zeros of the same shape")
+    namespace(x, state0[0], state0[1], names=["x", "state0[0] (h)", "state0[1] (c)"])
+    return _check_state("state0", state0, B, H, dtype)
+
+
 def lstm_forward(x, params, state0=None, peephole=False):
     """Run the LSTM over a sequence (equations ``lstm-gates`` to ``lstm-hidden``, t = 1..T).
 
@@ -223,19 +235,8 @@ def lstm_forward(x, params, state0=None, peephole=False):
     """
     dtype, D, H = _check_lstm_params(params, peephole)
     xp = namespace(x, params["W_x"], names=["x", "params['W_x']"])
-    check_float("x", x, dtype)
-    T, B, _ = check_shape("x", x, (("T", None), ("B", None), ("D", D)))
-    check_nonempty("x", x)
-    check_finite("x", x, "clean the data (NaN or inf in the inputs would spread to every state)")
-    if state0 is None:
-        zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
-        state0 = (zeros, zeros)
-    else:
-        _check_pair("state0", state0, "(h0, c0)",
-                    "To start from zeros pass state0=None; to start from h0 alone pass (h0, c0) "
-                    "with c0 zeros of the same shape")
-        namespace(x, state0[0], state0[1], names=["x", "state0[0] (h)", "state0[1] (c)"])
-    h0, c0 = _check_state("state0", state0, B, H, dtype)
+    T, B = check_sequence("x", x, D, dtype)
+    h0, c0 = _initial_state(x, state0, B, H, dtype)
     W_h_T = xp.matrix_transpose(params["W_h"])
     ax = xp.matmul(x, xp.matrix_transpose(params["W_x"])) + params["b"]     # (T, B, 4H), one GEMM
     hs, cs, gates = [], [], []

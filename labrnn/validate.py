@@ -79,3 +79,15 @@ def check_params(params, required, expected_shapes=None):
     for k, exp in (expected_shapes or {}).items():
         check_shape(f"params[{k!r}]", params[k], exp)
     return dtype
+
+
+def check_sequence(name, x, D, dtype):
+    """A time-major input sequence: float of ``dtype``, shape ``(T, B, D)``, ``T >= 1``, finite.
+
+    Returns ``(T, B)``. The one check every sequence forward pass starts with.
+    """
+    check_float(name, x, dtype)
+    T, B, _ = check_shape(name, x, (("T", None), ("B", None), ("D", D)))
+    check_nonempty(name, x)
+    check_finite(name, x, "clean the data (NaN or inf in the inputs would spread to every state)")
+    return T, B
