@@ -246,3 +246,26 @@ def compare(label, received, expected, diagnoses=(), rtol=1e-6, atol=1e-9):
     n_bad = int((~np.isclose(received, expected, rtol=rtol, atol=atol)).sum())
     raise CheckFailed(f"{label} is wrong at {n_bad} of {np.size(expected)} entries; the first "
                       f"is at index {idx}: received {r:.6g}, expected {e:.6g}")
+
+
+def call_or_blame_orientation(name, fn, args, square_args, hint, timeout=DEFAULT_TIMEOUT):
+    """Call ``fn(*args)``; if it raises on non-square sizes but runs on square ones, say so.
+
+    A student function that fails with D != H but runs when D == H almost
+    always multiplies by a weight in the wrong orientation. ``square_args``
+    makes the same kind of inputs with D == H (it is called only on failure);
+    pass ``None`` when the sizes are already square. ``hint`` says which
+    products are meant, e.g. "x_t @ W_x.T is (B, 3H)".
+    """
+    copy = lambda a: tuple(x.copy() if isinstance(x, np.ndarray) else x for x in a)  # noqa: E731
+    try:
+        return call(name, lambda: fn(*copy(args)), timeout)
+    except CheckFailed as failure:
+        if square_args is None or failure.kind != "raised":
+            raise
+        sq = square_args()
+        try:
+            call(name, lambda: fn(*copy(sq)), timeout)
+        except CheckFailed:
+            raise failure from None
+        raise CheckFailed(f"{failure}\nIt runs when D == H, so {hint}") from None

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gru, lstm
-from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, close, compare, expect_array,
-                       expect_tuple, passed, rng_for)
+from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_or_blame_orientation, close,
+                       compare, expect_array, expect_tuple, passed, rng_for)
 from .part1 import _copy, _insensitive
 
 __all__ = ["check_lstm_step_forward", "check_lstm_step_backward", "check_gru_step_forward"]
@@ -80,19 +80,10 @@ def check_lstm_step_forward(lstm_step_forward, B=3, D=4, H=5, seed=None,
     x, h_prev, c_prev, W_x, W_h, b = args
     (h_ref, c_ref), _ = lstm.lstm_step_forward(x, (h_prev, c_prev), {"W_x": W_x, "W_h": W_h,
                                                                       "b": b})
-    try:
-        out = call(name, lambda: fn(*_copy(args)), timeout)
-    except CheckFailed as failure:
-        if D == H or failure.kind != "raised":
-            raise
-        sq = _lstm_inputs(rng, B, H, H)
-        try:
-            call(name, lambda: fn(*_copy(sq)), timeout)
-        except CheckFailed:
-            raise failure from None
-        raise CheckFailed(f"{failure}\nIt runs when D == H, so a weight is used with the wrong "
-                          "orientation: a = x_t @ W_x.T + h_prev @ W_h.T + b has shape "
-                          "(B, 4H)") from None
+    out = call_or_blame_orientation(
+        name, fn, args, None if D == H else lambda: _lstm_inputs(rng, B, H, H),
+        "a weight is used with the wrong orientation: a = x_t @ W_x.T + h_prev @ W_h.T + b "
+        "has shape (B, 4H)", timeout)
     h_t, c_t = expect_tuple(name, out, ("h_t", "c_t"))
     c_t = expect_array("c_t", c_t, (B, H), "each of the four gate blocks is (B, H): "
                        "split a (B, 4H) into a[:, 0:H], a[:, H:2H], ...")
@@ -230,18 +221,10 @@ def check_gru_step_forward(gru_step_forward, B=3, D=4, H=5, seed=None, timeout=D
     x, h_prev, W_x, W_h, b, b_hn = args
     ref, _ = gru.gru_step_forward(x, h_prev, {"W_x": W_x, "W_h": W_h, "b": b, "b_hn": b_hn},
                                   reset="after")
-    try:
-        out = call(name, lambda: fn(*_copy(args)), timeout)
-    except CheckFailed as failure:
-        if D == H or failure.kind != "raised":
-            raise
-        sq = _gru_inputs(rng, B, H, H)
-        try:
-            call(name, lambda: fn(*_copy(sq)), timeout)
-        except CheckFailed:
-            raise failure from None
-        raise CheckFailed(f"{failure}\nIt runs when D == H, so a weight is used with the wrong "
-                          "orientation: x_t @ W_x.T is (B, 3H), h_prev @ W_h.T is (B, 3H)") from None
+    out = call_or_blame_orientation(
+        name, fn, args, None if D == H else lambda: _gru_inputs(rng, B, H, H),
+        "a weight is used with the wrong orientation: x_t @ W_x.T is (B, 3H), "
+        "h_prev @ W_h.T is (B, 3H)", timeout)
     h_t = expect_array("h_t", out, (B, H))
     if not close(h_t, ref):
         if _insensitive(name, fn, args, 5, rng):
