@@ -1,7 +1,7 @@
 """Implementations of the graded-exercise functions, as source text.
 
 One table for three tests: ``test_checks.py`` runs them against the checks in
-``labrnn.checks``; the committed sample submissions under ``exercises/samples/``
+``labrnn.checks``; the committed sample submissions under ``exercises/samples/submitted/``
 were built from them, and ``test_grading_loop.py`` expects the messages listed
 here in the autograded notebooks.
 

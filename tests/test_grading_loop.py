@@ -78,7 +78,7 @@ def graded(tmp_path_factory):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python"}))
     _nbgrader(course, "generate_assignment", "--force", "part*")
-    for student_dir in (EXERCISES / "samples").iterdir():
+    for student_dir in (EXERCISES / "samples" / "submitted").iterdir():
         for assignment in student_dir.iterdir():
             shutil.copytree(assignment, course / "submitted" / student_dir.name / assignment.name)
     for assignment in FUNCS:
@@ -150,7 +150,7 @@ def test_untouched_release_scores_zero(graded, assignment):
 @pytest.mark.parametrize("assignment", sorted(FUNCS))
 def test_each_wrong_implementation_loses_its_points(graded, assignment, k):
     course, _ = graded
-    if not (EXERCISES / "samples" / f"wrong_{k}" / assignment).exists():
+    if not (EXERCISES / "samples" / "submitted" / f"wrong_{k}" / assignment).exists():
         pytest.skip(f"no wrong_{k} sample for {assignment}")
     for func in FUNCS[assignment]:
         if k <= len(WRONG[func]):
