@@ -62,6 +62,7 @@ import numpy as np
 from .activations import sigmoid, tanh
 from .backend import device_of, from_numpy, host_rng, namespace
 from .init import glorot_uniform, orthogonal
+from .layers import gate_views
 from .validate import (check_float, check_params, check_shape, check_sequence)
 
 GATES = ("r", "z", "n")
@@ -282,13 +283,7 @@ def gru_gate_views(params):
     Returns ``W_xr, W_hr, b_r, W_xz, W_hz, b_z, W_xn, W_hn, b_n`` (shapes
     ``(H, D)``, ``(H, H)``, ``(H,)``) plus ``b_hn`` if present. Gate order r, z, n.
     """
-    H = params["W_h"].shape[1]
-    views = {}
-    for k, gate in enumerate(GATES):
-        rows = slice(k * H, (k + 1) * H)
-        views[f"W_x{gate}"] = params["W_x"][rows, :]
-        views[f"W_h{gate}"] = params["W_h"][rows, :]
-        views[f"b_{gate}"] = params["b"][rows]
+    views = gate_views(params, GATES)
     if "b_hn" in params:
         views["b_hn"] = params["b_hn"]
     return views

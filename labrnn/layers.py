@@ -1,4 +1,4 @@
-"""The affine (dense) layer used for outputs: ``y = W h + b`` (book eq. ``rnn-output``).
+"""The affine (dense) layer ``y = W h + b`` (book eq. ``rnn-output``), and views of fused gates.
 
 Works on any number of leading axes: ``h`` of shape ``(..., H)`` gives ``y`` of
 shape ``(..., O)`` with ``W: (O, H)`` and ``b: (O,)``.
@@ -37,3 +37,21 @@ def affine_backward(dy, cache):
     dW = xp.matmul(xp.matrix_transpose(dy2), h2)
     db = xp.sum(dy2, axis=0)
     return dh, dW, db
+
+
+def gate_views(params, gates):
+    """The per-gate blocks of fused gate weights, as slices (views on NumPy).
+
+    ``params`` holds ``W_x (kH, D)``, ``W_h (kH, H)`` and ``b (kH,)`` with the
+    ``k = len(gates)`` gate blocks stacked in the order ``gates``; returns
+    ``{"W_x<g>": (H, D), "W_h<g>": (H, H), "b_<g>": (H,)}`` for every gate ``g``.
+    The LSTM (``"ifgo"``) and the GRU (``"rzn"``) store their gates this way.
+    """
+    H = params["W_h"].shape[1]
+    views = {}
+    for k, gate in enumerate(gates):
+        rows = slice(k * H, (k + 1) * H)
+        views[f"W_x{gate}"] = params["W_x"][rows, :]
+        views[f"W_h{gate}"] = params["W_h"][rows, :]
+        views[f"b_{gate}"] = params["b"][rows]
+    return views

@@ -48,7 +48,8 @@ import numpy as np
 from .activations import sigmoid, tanh
 from .backend import from_numpy, namespace
 from .layernorm import _ln_backward, _ln_forward
-from .lstm import _check_pair, _check_state, _initial_state, init_lstm, lstm_param_count
+from .lstm import (_check_pair, _check_state, _final_state_grads, _initial_state, init_lstm,
+                   lstm_param_count)
 from .validate import (check_float, check_params, check_shape, check_sequence)
 
 __all__ = ["lnlstm_step_forward", "lnlstm_step_backward", "lnlstm_forward", "lnlstm_backward",
@@ -235,13 +236,7 @@ def lnlstm_backward(dh, cache, dstate_T=None):
     xp = namespace(dh, hseq, names=["dh", "hidden states"])
     T, B, H = hseq.shape
     check_shape("dh", dh, (("T", T), ("B", B), ("H", H)))
-    dh_next, dc_next = (None, None) if dstate_T is None else _check_pair(
-        "dstate_T", dstate_T, "(dh_T, dc_T)")
-    namespace(dh, dh_next, dc_next, names=["dh", "dstate_T[0] (dh_T)", "dstate_T[1] (dc_T)"])
-    dh_next = xp.zeros_like(h0) if dh_next is None else dh_next
-    dc_next = xp.zeros_like(c0) if dc_next is None else dc_next
-    check_shape("dstate_T[0] (dh_T)", dh_next, (("B", B), ("H", H)))
-    check_shape("dstate_T[1] (dc_T)", dc_next, (("B", B), ("H", H)))
+    dh_next, dc_next = _final_state_grads(dh, dstate_T, h0, c0)
     c_prev = xp.concat([c0[None, ...], cseq[:-1, ...]], axis=0)     # c_0..c_{T-1}
     W_h = params["W_h"]
     das, dzhs = [None] * T, [None] * T

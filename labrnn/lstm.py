@@ -50,6 +50,7 @@ import numpy as np
 from .activations import sigmoid, tanh
 from .backend import device_of, from_numpy, host_rng, namespace
 from .init import glorot_uniform, orthogonal
+from .layers import gate_views
 from .validate import (check_float, check_params, check_shape, check_sequence)
 
 GATES = ("i", "f", "g", "o")
@@ -250,6 +251,20 @@ def lstm_forward(x, params, state0=None, peephole=False):
     return hseq, (h, c), (x, h0, c0, hseq, cseq, gates, params, peephole)
 
 
+def _final_state_grads(dh, dstate_T, h0, c0):
+    """The checked ``(dh_T, dc_T)`` arriving at the final state; zeros where ``None``."""
+    xp = namespace(dh)
+    B, H = h0.shape
+    dh_T, dc_T = (None, None) if dstate_T is None else _check_pair(
+        "dstate_T", dstate_T, "(dh_T, dc_T)")
+    namespace(dh, dh_T, dc_T, names=["dh", "dstate_T[0] (dh_T)", "dstate_T[1] (dc_T)"])
+    dh_T = xp.zeros_like(h0) if dh_T is None else dh_T
+    dc_T = xp.zeros_like(c0) if dc_T is None else dc_T
+    check_shape("dstate_T[0] (dh_T)", dh_T, (("B", B), ("H", H)))
+    check_shape("dstate_T[1] (dc_T)", dc_T, (("B", B), ("H", H)))
+    return dh_T, dc_T
+
+
 def lstm_backward(dh, cache, dstate_T=None):
     """Backpropagation through time for :func:`lstm_forward`.
 
@@ -271,13 +286,7 @@ def lstm_backward(dh, cache, dstate_T=None):
     xp = namespace(dh, hseq, names=["dh", "hidden states"])
     T, B, H = hseq.shape
     check_shape("dh", dh, (("T", T), ("B", B), ("H", H)))
-    dh_next, dc_next = (None, None) if dstate_T is None else _check_pair(
-        "dstate_T", dstate_T, "(dh_T, dc_T)")
-    namespace(dh, dh_next, dc_next, names=["dh", "dstate_T[0] (dh_T)", "dstate_T[1] (dc_T)"])
-    dh_next = xp.zeros_like(h0) if dh_next is None else dh_next    # dL/dh_t arriving from t+1
-    dc_next = xp.zeros_like(c0) if dc_next is None else dc_next    # dL/dc_t arriving from t+1
-    check_shape("dstate_T[0] (dh_T)", dh_next, (("B", B), ("H", H)))
-    check_shape("dstate_T[1] (dc_T)", dc_next, (("B", B), ("H", H)))
+    dh_next, dc_next = _final_state_grads(dh, dstate_T, h0, c0)   # dL/dh_T, dL/dc_T from above
     c_prev = xp.concat([c0[None, ...], cseq[:-1, ...]], axis=0)     # c_0..c_{T-1}
     W_h = params["W_h"]
     das = [None] * T
@@ -304,13 +313,7 @@ def lstm_gate_views(params):
     (shapes ``(H, D)``, ``(H, H)``, ``(H,)``) plus the peephole weights if present.
     Gate order in the fused arrays: i, f, g, o.
     """
-    H = params["W_h"].shape[1]
-    views = {}
-    for k, gate in enumerate(GATES):
-        rows = slice(k * H, (k + 1) * H)
-        views[f"W_x{gate}"] = params["W_x"][rows, :]
-        views[f"W_h{gate}"] = params["W_h"][rows, :]
-        views[f"b_{gate}"] = params["b"][rows]
+    views = gate_views(params, GATES)
     views.update({k: params[k] for k in PEEPHOLE_PARAMS if k in params})
     return views
 

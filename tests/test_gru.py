@@ -6,31 +6,15 @@ import numpy as np
 import pytest
 
 import labrnn
+from conftest import make_backend
 from labrnn.gradcheck import gradcheck
 from labrnn.gru import (gru_backward, gru_forward, gru_gate_views, gru_param_count,
                         gru_step_backward, gru_step_forward, init_gru)
 
 
-# ---------------------------------------------------------------- backends (own, small)
-class Backend:
-    """NumPy, or array-api-strict on one of its devices; host data in with ``asarray``."""
-
-    def __init__(self, name):
-        self.name = name
-        if name == "numpy":
-            self.xp, self.device = None, None
-        else:
-            strict = pytest.importorskip("array_api_strict")
-            self.xp = strict
-            self.device = strict.Device("CPU_DEVICE" if name == "strict" else "device1")
-
-    def asarray(self, a):
-        return labrnn.from_numpy(np.asarray(a), xp=self.xp, device=self.device)
-
-    def on_device(self, a):
-        return self.device is None or labrnn.device_of(a) == self.device
-
-
+# ---------------------------------------------------------------- backends
+# The suite's backends (tests/conftest.py); CuPy is left out of these slow gradient checks.
+Backend = make_backend
 BACKENDS = ["numpy", "strict", "strict-device1"]
 
 
@@ -79,7 +63,7 @@ def test_step_forward_matches_per_gate_numpy_equations(bk, reset):
     p, d = _problem(reset=reset)
     h, _ = gru_step_forward(bk.asarray(d["x"][0]), bk.asarray(d["h0"]),
                             {k: bk.asarray(v) for k, v in p.items()}, reset=reset)
-    assert bk.on_device(h)
+    assert bk.on_this_device(h)
     np.testing.assert_allclose(to_np(h), _np_step(d["x"][0], d["h0"], p, reset),
                                rtol=1e-12, atol=1e-14)
 
@@ -90,7 +74,7 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, reset):
     P = {k: bk.asarray(v) for k, v in p.items()}
     x, h0 = bk.asarray(d["x"]), bk.asarray(d["h0"])
     hseq, cache = gru_forward(x, P, h0, reset=reset)
-    assert tuple(hseq.shape) == (4, 2, 4) and bk.on_device(hseq)
+    assert tuple(hseq.shape) == (4, 2, 4) and bk.on_this_device(hseq)
     h, caches = h0, []
     for t in range(4):
         h, cache_t = gru_step_forward(x[t, ...], h, P, reset=reset)
@@ -107,7 +91,7 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, reset):
     np.testing.assert_allclose(to_np(dh0), to_np(carry), rtol=1e-10, atol=1e-13)
     assert set(grads) == set(P)
     for k in grads:
-        assert bk.on_device(grads[k])
+        assert bk.on_this_device(grads[k])
         np.testing.assert_allclose(to_np(grads[k]), total[k], rtol=1e-10, atol=1e-13)
 
 
@@ -202,7 +186,7 @@ def test_init_gru_shapes_and_backends(bk, reset):
     if reset == "after":
         expected["b_hn"] = (H,)
     assert {k: tuple(v.shape) for k, v in p.items()} == expected
-    assert all(bk.on_device(v) for v in p.values())
+    assert all(bk.on_this_device(v) for v in p.values())
     host = init_gru(D, H, seed=7, reset=reset)
     for k in p:
         np.testing.assert_array_equal(to_np(p[k]), host[k])

@@ -6,32 +6,16 @@ import numpy as np
 import pytest
 
 import labrnn
+from conftest import make_backend
 from labrnn.gradcheck import gradcheck
 from labrnn.lstm import (PEEPHOLE_PARAMS, init_lstm, lstm_backward, lstm_forward,
                          lstm_gate_views, lstm_param_count, lstm_step_backward,
                          lstm_step_forward)
 
 
-# ---------------------------------------------------------------- backends (own, small)
-class Backend:
-    """NumPy, or array-api-strict on one of its devices; host data in with ``asarray``."""
-
-    def __init__(self, name):
-        self.name = name
-        if name == "numpy":
-            self.xp, self.device = None, None
-        else:
-            strict = pytest.importorskip("array_api_strict")
-            self.xp = strict
-            self.device = strict.Device("CPU_DEVICE" if name == "strict" else "device1")
-
-    def asarray(self, a):
-        return labrnn.from_numpy(np.asarray(a), xp=self.xp, device=self.device)
-
-    def on_device(self, a):
-        return self.device is None or labrnn.device_of(a) == self.device
-
-
+# ---------------------------------------------------------------- backends
+# The suite's backends (tests/conftest.py); CuPy is left out of these slow gradient checks.
+Backend = make_backend
 BACKENDS = ["numpy", "strict", "strict-device1"]
 
 
@@ -86,7 +70,7 @@ def test_step_forward_matches_per_gate_numpy_equations(bk, peephole):
     P = {k: bk.asarray(v) for k, v in p.items()}
     (h, c), _ = lstm_step_forward(bk.asarray(d["x"][0]), (bk.asarray(d["h0"]), bk.asarray(d["c0"])),
                                   P, peephole=peephole)
-    assert bk.on_device(h) and bk.on_device(c)
+    assert bk.on_this_device(h) and bk.on_this_device(c)
     h_ref, c_ref = _np_step(d["x"][0], d["h0"], d["c0"], p, peephole)
     np.testing.assert_allclose(to_np(h), h_ref, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(to_np(c), c_ref, rtol=1e-12, atol=1e-14)
@@ -98,7 +82,7 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, peephole):
     P = {k: bk.asarray(v) for k, v in p.items()}
     x, h0, c0 = bk.asarray(d["x"]), bk.asarray(d["h0"]), bk.asarray(d["c0"])
     hseq, (h_T, c_T), cache = lstm_forward(x, P, (h0, c0), peephole=peephole)
-    assert tuple(hseq.shape) == (4, 2, 4) and bk.on_device(hseq)
+    assert tuple(hseq.shape) == (4, 2, 4) and bk.on_this_device(hseq)
 
     state, caches = (h0, c0), []
     for t in range(4):
@@ -120,7 +104,7 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, peephole):
     np.testing.assert_allclose(to_np(dc0), to_np(dc_next), rtol=1e-10, atol=1e-13)
     assert set(grads) == set(P)
     for k in grads:
-        assert bk.on_device(grads[k])
+        assert bk.on_this_device(grads[k])
         np.testing.assert_allclose(to_np(grads[k]), total[k], rtol=1e-10, atol=1e-13)
 
 
@@ -205,7 +189,7 @@ def test_init_lstm_shapes_forget_bias_and_backends(bk):
     p = init_lstm(D, H, seed=7, xp=bk.xp, device=bk.device)
     assert {k: tuple(v.shape) for k, v in p.items()} == {"W_x": (4 * H, D), "W_h": (4 * H, H),
                                                          "b": (4 * H,)}
-    assert all(bk.on_device(v) for v in p.values())
+    assert all(bk.on_this_device(v) for v in p.values())
     b = to_np(p["b"])
     np.testing.assert_array_equal(b[H:2 * H], np.ones(H))                # forget gate: 1
     np.testing.assert_array_equal(np.delete(b, np.s_[H:2 * H]), np.zeros(3 * H))
