@@ -29,10 +29,10 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 
 # Two pytest-xdist workers on a 2-core machine: one BLAS thread each. Oversubscribed
 # OpenBLAS threads made small-matrix training up to 10x slower, with identical numbers.
-test-package test-notebooks: export OPENBLAS_NUM_THREADS := 1
-test-package test-notebooks: export OMP_NUM_THREADS := 1
+test-package test-notebooks test-kernels: export OPENBLAS_NUM_THREADS := 1
+test-package test-notebooks test-kernels: export OMP_NUM_THREADS := 1
 
-.PHONY: venv book test test-package test-notebooks test-book test-browser lab clean distclean
+.PHONY: venv book test test-package test-notebooks test-book test-browser test-kernels lab clean distclean
 
 venv: $(STAMP)
 
@@ -72,6 +72,20 @@ test-notebooks: $(STAMP)
 	if [ -z "$$nbs" ]; then echo "nbval: no notebooks under $(NOTEBOOK_DIRS) yet; nothing to check."; exit 0; fi; \
 	echo "nbval:" $$nbs; \
 	$(PYTEST) $(NBVAL_OPTS) $$nbs
+
+# Portability check for contributors (not part of `make test`): nbval on NB (default:
+# every notebook) under the default OpenBLAS kernel and under each of KERNELS, set for
+# that command only. A stored output that passes all of them does not hang on the CPU
+# or BLAS kernel. `make test-kernels NB=book/part2/06_lstm.ipynb`
+KERNELS ?= Sandybridge Prescott
+NB ?=
+test-kernels: $(STAMP)
+	@nbs="$(NB)"; [ -n "$$nbs" ] || nbs=$$(find $(NOTEBOOK_DIRS) -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort); \
+	status=0; for k in default $(KERNELS); do \
+	  if [ "$$k" = default ]; then kenv=""; else kenv="OPENBLAS_CORETYPE=$$k"; fi; \
+	  echo "== OpenBLAS kernel: $$k"; \
+	  env $$kenv $(PYTEST) $(NBVAL_OPTS) $$nbs || status=1; \
+	done; exit $$status
 
 # The strict build: every warning is an error (all of them reported: --keep-going).
 test-book: $(STAMP)
