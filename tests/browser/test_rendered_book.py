@@ -1,45 +1,48 @@
 """The built book, as a reader's browser shows it, with no network.
 
 Run by `make test` after the strict book build (`make test-browser`); skipped, with
-the reason printed, when _build/html or a Chromium binary is missing.
+the reason printed, when _build/html, a Chromium binary or the Playwright package is
+missing.
 
 How: a loopback-only HTTP server (127.0.0.1, ephemeral port, this process) serves
-_build/html plus one in-memory harness page. Headless Chromium (subprocess, no
-driver library) opens the harness, which loads every page of the book in turn in a
-same-origin iframe, waits for MathJax's startup promise and for every image to
-decode, and writes a JSON report into its own DOM; `--dump-dom` hands that report
-back (one browser start for the whole book). Checked on every page (index.html and
-everything under book/), and in particular on index.html and the Elman chapter:
+_build/html. Playwright for Python drives the system's Chromium (``executable_path``:
+no browser is downloaded). Every request the browser makes is seen by a route
+handler: requests to the local server go through, anything else is recorded and
+aborted, so the book is checked as it behaves offline. For each page the test waits
+explicitly for what it checks, never for a fixed time:
 
-* MathJax 3 is the local copy (served from this server), it ran, typeset every
-  math block, reported no TeX error (`merror`, or an undefined macro, which MathJax
-  shows in red), and no raw TeX is left in the visible text (`$$`, `\\begin{`,
-  `\\[`, `\\(`) outside code and scripts;
-* every `<img>` really loaded (`img.decode()` resolved, natural width > 0);
-* every resource the page fetched came from the local server (the book works offline);
+* the ``load`` event, and, for the root ``index.html`` (a ``<meta http-equiv=refresh>``
+  redirect), the page it lands on;
+* MathJax's ``startup.promise``, which resolves when MathJax has finished typesetting
+  the page (or rejects with the error);
+* ``img.decode()`` of every image.
+
+Then, on every page (index.html and everything under book/):
+
+* MathJax 3 is the local copy (served from this server), it ran, typeset every math
+  block, reported no TeX error (``merror``, or an undefined macro, which MathJax shows
+  in red), and no raw TeX is left in the visible text (``$$``, ``\\begin{``, ``\\[``,
+  ``\\(``) outside code and scripts;
+* every ``<img>`` really loaded (decoded, natural width > 0);
+* nothing was requested from outside the book, and nothing requested is missing;
 * every relative link in the sidebar navigation points at a file that exists.
-(index.html of a Jupyter Book only redirects to the root page: the harness follows
-the redirect and checks the page it lands on.)
 
-Screenshots of the same pages opened straight from disk (file://, as a student
-opens _build/html/index.html) are saved as _build/screenshot-<page>.png, after
-checking that MathJax typeset there too.
+Screenshots of the same pages opened straight from disk (file://, as a student opens
+_build/html/index.html) are saved as _build/screenshot-<page>.png, after checking that
+MathJax typeset there too. ``test_checks_fail_on_broken_pages`` builds a page with a
+broken equation and one with a missing image in a temporary folder and shows that the
+same checks reject them.
 """
 
 from __future__ import annotations
 
 import functools
-import html
 import http.server
-import json
-import os
 import re
 import shutil
-import subprocess
-import tempfile
 import threading
 from pathlib import Path
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -50,11 +53,9 @@ SHOTS = {
     "index": "index.html",
     "02_elman_rnn": "book/part1/02_elman_rnn.html",
 }
-HARNESS = "/__browser_check__.html"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Quiet, offline, root-friendly headless Chromium.
-CHROME_FLAGS = [
-    "--headless=new",
+CHROME_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
@@ -68,47 +69,47 @@ CHROME_FLAGS = [
     "--hide-scrollbars",
     "--mute-audio",
 ]
+TIMEOUT_MS = 60_000  # the longest any single wait may take before the test fails
 
-HARNESS_HTML = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>browser check</title></head>
-<body><pre id="report">PENDING</pre>
-<iframe id="page" style="width:1280px;height:2000px"></iframe>
-<script>
-const report = document.getElementById("report");
-const done = (r) => { report.textContent = "REPORT:" + JSON.stringify(r); };
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-async function check(frame) {
-  const w = frame.contentWindow, d = frame.contentDocument;
-  const r = {url: w.location.href, errors: []};
-  // MathJax: loaded, local, finished typesetting.
-  const mjScript = [...d.querySelectorAll("script[src]")].find((s) => /mathjax/i.test(s.src));
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the test extra installs it
+    sync_playwright = None
+
+# Runs in the page after it loaded: waits for MathJax and the images, then reports.
+CHECK_JS = """
+async () => {
+  const r = {errors: []};
+  const mjScript = [...document.querySelectorAll("script[src]")].find((s) => /mathjax/i.test(s.src));
   r.mathjax_src = mjScript ? mjScript.src : null;
-  for (let i = 0; i < 200 && !(w.MathJax && w.MathJax.startup && w.MathJax.startup.promise); i++) {
-    await sleep(50);
+  r.math_sources = document.querySelectorAll(".math").length;
+  if (r.mathjax_src) {
+    // MathJax is loaded with `async`: wait until its startup object exists, then for
+    // the promise that resolves once the page is typeset.
+    const t0 = Date.now();
+    while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+      if (Date.now() - t0 > %(timeout)d) { r.errors.push("MathJax never started"); break; }
+      await new Promise((ok) => setTimeout(ok, 25));
+    }
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      try { await MathJax.startup.promise; } catch (e) { r.errors.push("MathJax: " + e); }
+    }
   }
-  if (w.MathJax && w.MathJax.startup && w.MathJax.startup.promise) {
-    try { await w.MathJax.startup.promise; } catch (e) { r.errors.push("MathJax: " + e); }
-    r.mathjax_version = w.MathJax.version || null;
-  } else {
-    r.mathjax_version = null;
-  }
-  r.mjx_containers = d.querySelectorAll("mjx-container").length;
-  // TeX errors: <merror>, or an undefined macro (MathJax's noundefined extension
-  // shows it as red text); read from the internal MathML of every typeset item.
+  r.mathjax_version = (window.MathJax && MathJax.version) || null;
+  r.mjx_containers = document.querySelectorAll("mjx-container").length;
   r.mjx_errors = [];
-  if (w.MathJax && w.MathJax.startup && w.MathJax.startup.document) {
-    for (const item of w.MathJax.startup.document.math) {
-      const mml = w.MathJax.startup.toMML ? w.MathJax.startup.toMML(item.root) : "";
+  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+    for (const item of MathJax.startup.document.math) {
+      const mml = MathJax.startup.toMML ? MathJax.startup.toMML(item.root) : "";
       if (/<merror|mathcolor="red"/.test(mml)) r.mjx_errors.push(item.math.slice(0, 120));
     }
   }
   r.mjx_errors = r.mjx_errors.concat(
-    [...d.querySelectorAll("mjx-merror")].map((e) => e.textContent)).slice(0, 10);
-  r.math_sources = d.querySelectorAll(".math").length;
-  // Visible text outside code, scripts and typeset math.
+    [...document.querySelectorAll("mjx-merror")].map((e) => e.textContent)).slice(0, 10);
+  // Visible text outside code, scripts and typeset math that still looks like TeX.
   const skip = new Set(["SCRIPT", "STYLE", "CODE", "PRE", "NOSCRIPT", "TEMPLATE",
                         "TEXTAREA", "MJX-CONTAINER"]);
-  const walker = d.createTreeWalker(d.body, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const raw = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     let p = n.parentElement, skipped = false;
@@ -118,48 +119,20 @@ async function check(frame) {
     }
   }
   r.raw_tex = raw.slice(0, 10);
-  // Images: force eager loading, then wait for each to decode.
-  const imgs = [...d.images];
+  const imgs = [...document.images];
   imgs.forEach((i) => { i.loading = "eager"; });
   const decoded = await Promise.allSettled(imgs.map((i) => i.decode()));
   r.images = imgs.map((img, k) => ({
     src: img.currentSrc || img.src,
     ok: decoded[k].status === "fulfilled" && img.complete && img.naturalWidth > 0,
   }));
-  // Sidebar / navigation links, resolved to absolute URLs.
-  const navLinks = d.querySelectorAll("nav a[href], .bd-sidenav a[href], .bd-sidebar-primary a[href]");
+  const navLinks = document.querySelectorAll(
+    "nav a[href], .bd-sidenav a[href], .bd-sidebar-primary a[href]");
   r.nav_links = [...new Set([...navLinks].map((a) => a.getAttribute("href")))];
-  r.page_url = w.location.href;
-  // Every resource the page fetched.
-  r.resources = w.performance.getEntriesByType("resource").map((e) => e.name);
+  r.page_url = location.href;
   return r;
 }
-(async () => {
-  const results = [];
-  try {
-    const pages = JSON.parse(new URLSearchParams(location.search).get("pages"));
-    const frame = document.getElementById("page");
-    for (const target of pages) {
-      try {
-        await new Promise((ok, bad) => { frame.onload = ok; frame.onerror = bad; frame.src = target; });
-        // index.html of a Jupyter Book is a <meta http-equiv="refresh"> to the root page.
-        for (let hops = 0; hops < 3 && frame.contentDocument.querySelector('meta[http-equiv="refresh" i]'); hops++) {
-          await new Promise((ok) => { frame.onload = ok; setTimeout(ok, 10000); });
-        }
-        const r = await check(frame);
-        r.requested = target;
-        results.push(r);
-      } catch (e) {
-        results.push({requested: target, fatal: String(e)});
-      }
-    }
-    done(results);
-  } catch (e) {
-    done([{fatal: String(e)}]);
-  }
-})();
-</script></body></html>
-"""
+""" % {"timeout": TIMEOUT_MS}
 
 
 def _browser() -> str | None:
@@ -171,7 +144,7 @@ def _browser() -> str | None:
 
 
 def _pages() -> list[str]:
-    """index.html, the two pages above, and every page built from book/."""
+    """index.html, the pages above, and every page built from book/."""
     found = {p.relative_to(HTML).as_posix() for p in (HTML / "book").rglob("*.html")}
     return sorted(set(SHOTS.values()) | found, key=lambda p: (p != "index.html", p))
 
@@ -188,83 +161,171 @@ pytestmark = [
         reason="no Chromium/Chrome binary found (tried: " + ", ".join(BROWSERS)
         + "); install one, e.g. `apt-get install -y chromium`",
     ),
+    pytest.mark.skipif(
+        sync_playwright is None,
+        reason="the Python package `playwright` is not installed (it is in the `test` extra)",
+    ),
 ]
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server API
-        if urlsplit(self.path).path == HARNESS:
-            body = HARNESS_HTML.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output quiet
         pass
 
 
-@pytest.fixture(scope="module")
-def server():
-    handler = functools.partial(_Handler, directory=str(HTML))
+def _serve(directory: Path):
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
-def _chromium(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    with tempfile.TemporaryDirectory(prefix="labrnn-chromium-") as profile:
-        cmd = [BROWSER, *CHROME_FLAGS, f"--user-data-dir={profile}", *args]
-        return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, "HOME": profile},
-        )
+class Browser:
+    """One headless Chromium; ``check(url)`` loads a page and returns its report."""
+
+    def __init__(self, playwright, allowed_prefixes):
+        self.allowed = tuple(allowed_prefixes)
+        self.browser = playwright.chromium.launch(
+            executable_path=BROWSER, headless=True, args=CHROME_ARGS, timeout=TIMEOUT_MS)
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 2000})
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+        self.context.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.allowed) or url.startswith(("data:", "blob:", "about:")):
+            self.requests.append(url)
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _open(self, url: str, redirect: str | None):
+        page = self.context.new_page()
+        if redirect:
+            # The root index.html of a Jupyter Book is a <meta http-equiv=refresh> to the
+            # first page: wait until the browser has followed it and loaded the target.
+            page.goto(url, wait_until="commit")
+            page.wait_for_url(redirect, wait_until="load")
+        else:
+            page.goto(url, wait_until="load")
+        return page
+
+    def check(self, url: str, redirect: str | None = None) -> dict:
+        self.requests, self.blocked = [], []
+        page = self._open(url, redirect)
+        try:
+            report = page.evaluate(CHECK_JS)
+            report["requests"] = list(self.requests)
+            report["blocked"] = list(self.blocked)
+            return report
+        finally:
+            page.close()
+
+    def screenshot(self, url: str, path: Path, redirect: str | None = None) -> dict:
+        page = self._open(url, redirect)
+        try:
+            report = page.evaluate(CHECK_JS)
+            page.screenshot(path=str(path))
+            return report
+        finally:
+            page.close()
+
+    def close(self):
+        self.context.close()
+        self.browser.close()
 
 
-def _local_file(url: str, server: str) -> Path | None:
-    """The file under _build/html that a same-server URL names (None: not local)."""
+def redirect_target(path: Path, url: str) -> str | None:
+    """Where a page's ``<meta http-equiv="refresh" content="0; url=...">`` leads (absolute)."""
+    m = re.search(r'<meta[^>]+http-equiv="refresh"[^>]+url=([^"\'>]+)', path.read_text(), re.I)
+    return urljoin(url, m.group(1).strip()) if m else None
+
+
+def _local_file(url: str, server: str, root: Path) -> Path | None:
+    """The file under ``root`` that a same-server URL names (None: not local)."""
     parts = urlsplit(url)
     if f"{parts.scheme}://{parts.netloc}" != server:
         return None
     path = unquote(parts.path)
-    target = HTML / path.lstrip("/")
+    target = root / path.lstrip("/")
     if path.endswith("/"):
         target = target / "index.html"
     return target
 
 
+def problems(r: dict, server: str, root: Path = HTML) -> dict[str, list[str]]:
+    """What is wrong with a page's report, by check (an empty list: that check passed)."""
+    out: dict[str, list[str]] = {"mathjax": [], "images": [], "network": [], "links": []}
+    math = out["mathjax"]
+    if r["math_sources"] or r["mathjax_src"]:
+        if not (r["mathjax_src"] or "").startswith(server + "/_static/mathjax/"):
+            math.append(f"MathJax is not the local copy: {r['mathjax_src']}")
+        if not (r["mathjax_version"] or "").startswith("3."):
+            math.append(f"MathJax 3 did not start (version {r['mathjax_version']})")
+        math += r["errors"]
+        if r["mjx_containers"] < r["math_sources"]:
+            math.append(f"{r['math_sources']} math blocks, {r['mjx_containers']} typeset")
+        math += [f"TeX error in: {m}" for m in r["mjx_errors"]]
+        math += [f"raw TeX left in the text: {t}" for t in r["raw_tex"]]
+    out["images"] = [f"image did not load: {i['src']}" for i in r["images"] if not i["ok"]]
+    out["network"] = [f"fetched from outside the book: {u}" for u in r["blocked"]]
+    out["network"] += [
+        f"requested but missing from the build: {u}" for u in r["requests"]
+        if (f := _local_file(u, server, root)) is not None and not f.exists()
+    ]
+    if not r["nav_links"]:
+        out["links"].append("no navigation links found")
+    for href in r["nav_links"]:
+        if urlsplit(href).scheme or href.startswith(("#", "//", "mailto:")):
+            continue  # external, protocol-relative or same-page
+        target = _local_file(urljoin(r["page_url"], href), server, root)
+        if target is None or not target.is_file():
+            out["links"].append(f"sidebar link to a missing file: {href}")
+    return out
+
+
 @pytest.fixture(scope="module")
-def reports(server) -> dict[str, dict]:
-    """One headless Chromium run over every page: page path -> the harness's report."""
-    query = urlencode({"pages": json.dumps([f"/{p}" for p in PAGES])})
-    # Virtual time runs only while the page is idle (waiting on timers), so a
-    # generous budget costs nothing when pages are quick.
-    budget = 20_000 * len(PAGES)
-    proc = _chromium(f"--virtual-time-budget={budget}", "--dump-dom",
-                     f"{server}{HARNESS}?{query}")
-    m = re.search(r"REPORT:(\[.*?\])</pre>", proc.stdout, re.S)
-    assert m, (
-        f"the browser produced no report (exit {proc.returncode}).\n"
-        f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
-    )
-    results = json.loads(html.unescape(m.group(1)))
-    assert results and "requested" in results[0], f"the harness failed: {results}"
-    return {r["requested"].lstrip("/"): r for r in results}
+def playwright_instance():
+    with sync_playwright() as p:
+        yield p
 
 
-def _get(reports: dict, page: str) -> dict:
+@pytest.fixture(scope="module")
+def server():
+    httpd, url = _serve(HTML)
+    try:
+        yield url
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def reports(playwright_instance, server) -> dict[str, dict]:
+    """One Chromium over every page: page path -> (report, its problems)."""
+    browser = Browser(playwright_instance, [server + "/"])
+    try:
+        out = {}
+        for page in PAGES:
+            try:
+                url = f"{server}/{page}"
+                r = browser.check(url, redirect_target(HTML / page, url))
+                out[page] = {"report": r, "problems": problems(r, server)}
+            except Exception as e:  # a page that cannot be loaded fails its own tests
+                out[page] = {"fatal": f"{type(e).__name__}: {e}"}
+        return out
+    finally:
+        browser.close()
+
+
+def _problems(reports: dict, page: str, check: str) -> list[str]:
     assert page in reports, f"{page}: the browser did not check it"
-    r = reports[page]
-    assert "fatal" not in r, f"{page}: could not be checked: {r['fatal']}"
-    return r
+    entry = reports[page]
+    assert "fatal" not in entry, f"{page}: could not be checked: {entry['fatal']}"
+    return entry["problems"][check]
 
 
 def test_required_pages_were_built():
@@ -273,73 +334,82 @@ def test_required_pages_were_built():
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_mathjax_is_local_and_typeset(page, reports, server):
-    r = _get(reports, page)
-    if not r["math_sources"] and not r["mathjax_src"]:
-        return  # Sphinx loads MathJax only on pages with math
-    assert r["mathjax_src"] and r["mathjax_src"].startswith(server + "/_static/mathjax/"), (
-        f"{page}: MathJax is not the local copy: {r['mathjax_src']}"
-    )
-    assert r["mathjax_version"] and r["mathjax_version"].startswith("3."), (
-        f"{page}: MathJax 3 did not start (version: {r['mathjax_version']}, errors: {r['errors']})"
-    )
-    assert not r["errors"], f"{page}: {r['errors']}"
-    if r["math_sources"]:
-        assert r["mjx_containers"] >= r["math_sources"], (
-            f"{page}: {r['math_sources']} math blocks, {r['mjx_containers']} typeset"
-        )
-    assert not r["mjx_errors"], f"{page}: MathJax reported TeX errors in: {r['mjx_errors']}"
-    assert not r["raw_tex"], f"{page}: raw TeX left in the visible text: {r['raw_tex']}"
+def test_mathjax_is_local_and_typeset(page, reports):
+    found = _problems(reports, page, "mathjax")
+    assert not found, f"{page}: {found}"
 
 
 def test_chapter_page_has_equations(reports):
-    r = _get(reports, SHOTS["02_elman_rnn"])
+    r = reports[SHOTS["02_elman_rnn"]]["report"]
     assert r["mjx_containers"] > 0, "the Elman chapter shows no typeset equation"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_image_loaded(page, reports):
-    broken = [i["src"] for i in _get(reports, page)["images"] if not i["ok"]]
-    assert not broken, f"{page}: images that did not load: {broken}"
+    found = _problems(reports, page, "images")
+    assert not found, f"{page}: {found}"
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_fetched_nothing_from_the_network(page, reports, server):
-    resources = _get(reports, page)["resources"]
-    remote = [u for u in resources if not u.startswith((server + "/", "data:", "blob:", "about:"))]
-    assert not remote, f"{page}: resources fetched from outside the book: {remote}"
-    missing = [
-        u for u in resources if (f := _local_file(u, server)) is not None and not f.is_file()
-    ]
-    assert not missing, f"{page}: resources requested but missing from the build: {missing}"
+def test_page_fetched_nothing_from_the_network(page, reports):
+    found = _problems(reports, page, "network")
+    assert not found, f"{page}: {found}"
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_sidebar_links_resolve(page, reports, server):
-    r = _get(reports, page)
-    assert r["nav_links"], f"{page}: no navigation links found"
-    broken = []
-    for href in r["nav_links"]:
-        if urlsplit(href).scheme or href.startswith(("#", "//", "mailto:")):
-            continue  # external, protocol-relative or same-page
-        target = _local_file(urljoin(r["page_url"], href), server)
-        if target is None or not target.is_file():
-            broken.append(href)
-    assert not broken, f"{page}: sidebar links to missing files: {broken}"
+def test_sidebar_links_resolve(page, reports):
+    found = _problems(reports, page, "links")
+    assert not found, f"{page}: {found}"
 
 
 @pytest.mark.parametrize("name", SHOTS)
-def test_screenshot_from_disk(name):
+def test_screenshot_from_disk(name, playwright_instance):
     """Open the page from disk as a reader would; MathJax must typeset there too."""
     url = (HTML / SHOTS[name]).as_uri()
     shot = ROOT / "_build" / f"screenshot-{name}.png"
     shot.unlink(missing_ok=True)
-    proc = _chromium("--virtual-time-budget=15000", "--window-size=1280,2000",
-                     f"--screenshot={shot}", url)
-    assert shot.is_file() and shot.stat().st_size > 10_000, (
-        f"no screenshot written for {name}: {proc.stderr[-2000:]}"
-    )
-    dom = _chromium("--virtual-time-budget=15000", "--dump-dom", url).stdout
-    if 'class="math' in dom:
-        assert "<mjx-container" in dom, f"{name}: MathJax did not typeset under file://"
+    browser = Browser(playwright_instance, ["file://"])
+    try:
+        r = browser.screenshot(url, shot, redirect_target(HTML / SHOTS[name], url))
+    finally:
+        browser.close()
+    assert shot.is_file() and shot.stat().st_size > 10_000, f"no screenshot written for {name}"
+    if r["math_sources"]:
+        assert r["mjx_containers"] >= r["math_sources"] and not r["mjx_errors"], (
+            f"{name}: MathJax did not typeset under file:// ({r['mjx_containers']} of "
+            f"{r['math_sources']}, errors {r['mjx_errors']})")
     print(f"screenshot: {shot.relative_to(ROOT)}")
+
+
+def test_checks_fail_on_broken_pages(tmp_path, playwright_instance):
+    """The same checks reject a page with a broken equation and one with a missing image."""
+    chapter = HTML / SHOTS["02_elman_rnn"]
+    site = tmp_path / "site"
+    (site / "book" / "part1").mkdir(parents=True)
+    (site / "_static").symlink_to(HTML / "_static", target_is_directory=True)
+    for sub in ("_images", "_sphinx_design_static"):
+        if (HTML / sub).is_dir():
+            (site / sub).symlink_to(HTML / sub, target_is_directory=True)
+    original = chapter.read_text()
+    assert "</article>" in original, "the chapter page has no <article> to add content to"
+    bad_math = original.replace(
+        "</article>",
+        '<div class="math notranslate nohighlight">\\[ \\frac{1}{\\notamacro{x}} \\]</div></article>', 1)
+    bad_image = original.replace(
+        "</article>", '<img src="../../_images/no-such-figure.png" alt="missing"></article>', 1)
+    (site / "book" / "part1" / "bad_math.html").write_text(bad_math)
+    (site / "book" / "part1" / "bad_image.html").write_text(bad_image)
+    httpd, url = _serve(site)
+    browser = Browser(playwright_instance, [url + "/"])
+    try:
+        found_math = problems(browser.check(f"{url}/book/part1/bad_math.html"), url, site)
+        found_image = problems(browser.check(f"{url}/book/part1/bad_image.html"), url, site)
+    finally:
+        browser.close()
+        httpd.shutdown()
+        httpd.server_close()
+    assert any("notamacro" in p for p in found_math["mathjax"]), found_math
+    assert not found_math["images"], found_math
+    assert any("no-such-figure.png" in p for p in found_image["images"]), found_image
+    assert any("no-such-figure.png" in p for p in found_image["network"]), found_image
+    assert not found_image["mathjax"], found_image
