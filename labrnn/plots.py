@@ -547,7 +547,7 @@ def plot_ctc_lattice(T, target, labels=None, blank=0, occupancy=None, path=None,
         if len(path) != T:
             raise ValueError(f"path must give one row per frame (T={T}), received {len(path)}")
         ax.plot(range(T), path, color="C3", lw=2.5, zorder=2, label="one alignment")
-        ax.legend(frameon=False, fontsize="small", loc="lower right")
+        ax.legend(frameon=False, fontsize="small", loc="upper right")
     ax.set_yticks(range(L), [name(c) for c in ext])
     ax.set_xticks(range(T), [str(t + 1) for t in range(T)])
     ax.set_ylim(L - 0.5, -0.5)
