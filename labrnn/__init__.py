@@ -55,5 +55,8 @@ from .seq2seq import (
     init_seq2seq, seq2seq_forward, seq2seq_backward, seq2seq_loss, seq2seq_encode,
     make_step_fn, shift_right,
 )
+from .ctc import (
+    ctc_loss, ctc_loss_and_grad, ctc_alpha, ctc_beta, ctc_greedy_decode, ctc_prefix_beam_search,
+)
 
 __version__ = "0.1.0"

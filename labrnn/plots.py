@@ -471,3 +471,158 @@ def plot_dropout_masks(masks, xlabel="feature", ylabel="time step", title=None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ---- Part V (chapter 18): connectionist temporal classification ----------------------
+
+def _ctc_reachable(T, ext, blank):
+    """Lattice nodes (t, s) on at least one complete path: reachable from the start and the end."""
+    L = len(ext)
+    skip = [s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] for s in range(L)]
+    fwd = np.zeros((T, L), dtype=bool)
+    fwd[0, :min(2, L)] = True
+    for t in range(1, T):
+        for s in range(L):
+            fwd[t, s] = fwd[t - 1, s] or (s >= 1 and fwd[t - 1, s - 1]) or (skip[s] and fwd[t - 1, s - 2])
+    bwd = np.zeros((T, L), dtype=bool)
+    bwd[T - 1, max(0, L - 2):] = True
+    for t in range(T - 2, -1, -1):
+        for s in range(L):
+            bwd[t, s] = bwd[t + 1, s] or (s + 1 < L and bwd[t + 1, s + 1]) or (
+                s + 2 < L and skip[s + 2] and bwd[t + 1, s + 2])
+    return fwd & bwd, skip
+
+
+def plot_ctc_lattice(T, target, labels=None, blank=0, occupancy=None, path=None, title=None):
+    """The CTC alignment lattice of a target over ``T`` frames (book chapter 18).
+
+    Rows are the extended labelling ``(-, l_1, -, ..., l_S, -)``, columns the
+    frames. A node is drawn where some complete path passes (reachable from the
+    start and able to reach the end); arrows are the allowed moves: stay,
+    advance by one, or skip a blank between two different labels. ``occupancy``
+    (T, 2S+1), optional, shades each node by the posterior probability that the
+    path is there (``alpha beta / (y p)``); ``path`` (T,) optional, a sequence of
+    row indices drawn as a thick line (one alignment). ``labels`` maps class
+    indices to names (default: the index; the blank is ``-``). Returns the Figure;
+    each node is a marker of the artist with gid ``"nodes"``, each move an arrow
+    with gid ``"move"``.
+    """
+    plt = _plt()
+    tgt = [int(v) for v in np.asarray(to_numpy(target)).reshape(-1)]
+    if not (isinstance(T, (int, np.integer)) and T >= 1):
+        raise ValueError(f"T must be a positive int, received {T!r}")
+    ext = [blank]
+    for c in tgt:
+        ext += [c, blank]
+    L = len(ext)
+    ok, skip = _ctc_reachable(int(T), ext, blank)
+    if not ok.any():
+        raise ValueError(f"the target {tgt} cannot be aligned to T={T} frames "
+                         f"(it needs at least {len(tgt) + sum(a == b for a, b in zip(tgt, tgt[1:]))})")
+    name = (lambda c: "-" if c == blank else str(c if labels is None else labels[c]))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * T + 1.5), max(2.5, 0.42 * L + 1.0)))
+    for t in range(T - 1):
+        for s in range(L):
+            if not ok[t, s]:
+                continue
+            for d in (0, 1, 2):
+                s2 = s + d
+                if s2 < L and ok[t + 1, s2] and (d < 2 or skip[s2]):
+                    ax.annotate("", xy=(t + 1, s2), xytext=(t, s), gid="move",
+                                arrowprops=dict(arrowstyle="-|>", color="0.6", lw=0.8,
+                                                shrinkA=7, shrinkB=7))
+    ts, ss = np.nonzero(ok)
+    if occupancy is not None:
+        occ = np.asarray(to_numpy(occupancy), dtype=float)
+        if occ.shape != (T, L):
+            raise ValueError(f"occupancy must have shape (T={T}, 2S+1={L}), received {occ.shape}")
+        colours = occ[ts, ss]
+        sc = ax.scatter(ts, ss, c=colours, cmap="Blues", vmin=0, vmax=1, s=180, edgecolors="k",
+                        zorder=3, gid="nodes")
+        fig.colorbar(sc, ax=ax, label="occupancy", shrink=0.8)
+    else:
+        ax.scatter(ts, ss, c="white", s=180, edgecolors="k", zorder=3, gid="nodes")
+    if path is not None:
+        path = [int(v) for v in np.asarray(to_numpy(path)).reshape(-1)]
+        if len(path) != T:
+            raise ValueError(f"path must give one row per frame (T={T}), received {len(path)}")
+        ax.plot(range(T), path, color="C3", lw=2.5, zorder=2, label="one alignment")
+        ax.legend(frameon=False, fontsize="small", loc="upper right")
+    ax.set_yticks(range(L), [name(c) for c in ext])
+    ax.set_xticks(range(T), [str(t + 1) for t in range(T)])
+    ax.set_ylim(L - 0.5, -0.5)
+    ax.set_xlabel("frame $t$")
+    ax.set_ylabel("extended label $l'_s$")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_waveform_spectrogram(samples, rate, features, frame_rate, boundaries=None, title=None):
+    """A recording's waveform above its log-mel features (book chapter 18).
+
+    ``samples`` (N,) at ``rate`` Hz; ``features`` (frames, bands) at ``frame_rate``
+    frames per second; ``boundaries`` optional ``[(start_s, end_s, text), ...]``
+    marks segments (e.g. where each digit was spoken) on both panels. Returns the
+    Figure (two axes sharing the time axis).
+    """
+    plt = _plt()
+    x = np.asarray(to_numpy(samples), dtype=float).reshape(-1)
+    F = np.asarray(to_numpy(features), dtype=float)
+    if F.ndim != 2:
+        raise ValueError(f"features must be 2-D (frames, bands), received shape {F.shape}")
+    fig, (a0, a1) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True,
+                                 gridspec_kw={"height_ratios": [1, 1.4]})
+    a0.plot(np.arange(x.size) / rate, x, lw=0.5, color="C0")
+    a0.set_ylabel("amplitude")
+    im = a1.imshow(F.T, origin="lower", aspect="auto", cmap="magma",
+                   extent=(0, F.shape[0] / frame_rate, -0.5, F.shape[1] - 0.5))
+    fig.colorbar(im, ax=[a0, a1], label="log mel power", shrink=0.6)
+    a1.set_ylabel("mel band")
+    a1.set_xlabel("time (s)")
+    for start, end, text in (boundaries or []):
+        for ax in (a0, a1):
+            ax.axvspan(start, end, color="C2", alpha=0.12)
+        a0.text((start + end) / 2, 0.92, str(text), transform=a0.get_xaxis_transform(),
+                ha="center", va="top", fontsize=11)
+    if title:
+        a0.set_title(title)
+    return fig
+
+
+def plot_ctc_posteriors(probs, frame_rate=None, class_names=None, blank=0, title=None):
+    """Per-frame class posteriors of a CTC network over time (book chapter 18).
+
+    ``probs`` (T, C): softmax outputs of one utterance. The blank is drawn as a
+    grey dashed line, every other class as a coloured line labelled with its
+    name at its highest peak, so the "spikes" CTC networks learn are visible.
+    ``frame_rate`` (frames per second) puts seconds on the x axis. Returns the Figure.
+    """
+    plt = _plt()
+    P = np.asarray(to_numpy(probs), dtype=float)
+    if P.ndim != 2:
+        raise ValueError(f"probs must be 2-D (T, C), received shape {P.shape}")
+    T, C = P.shape
+    names = class_names or [str(c) for c in range(C)]
+    if len(names) != C:
+        raise ValueError(f"class_names has {len(names)} names for C={C} classes")
+    t = np.arange(T) / (frame_rate or 1)
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.plot(t, P[:, blank], color="0.6", ls="--", lw=1, label=f"blank ({names[blank]})")
+    for c in range(C):
+        if c == blank or P[:, c].max() < 0.05:
+            continue
+        line, = ax.plot(t, P[:, c], lw=1.4, label=names[c])
+        k = int(np.argmax(P[:, c]))
+        ax.text(t[k], min(P[k, c] + 0.03, 1.08), names[c], color=line.get_color(), ha="center",
+                fontsize=11, fontweight="bold")
+    ax.set_ylim(0, 1.15)
+    ax.set_xlabel("time (s)" if frame_rate else "frame")
+    ax.set_ylabel("posterior $y_t(k)$")
+    ax.legend(frameon=False, fontsize="x-small", ncol=6, loc="upper right",
+              bbox_to_anchor=(1.0, -0.22))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

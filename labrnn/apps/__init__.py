@@ -1,0 +1,1 @@
+"""Training scripts of the application chapters: ``python -m labrnn.apps.<name> train ...``."""
