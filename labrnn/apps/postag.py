@@ -51,7 +51,7 @@ from .text import (EarlyStopping, encoder_backward, encoder_forward, encoder_wid
                    init_encoder, length_batches, pad_ids)
 
 __all__ = ["DEFAULTS", "MostFrequentTag", "word_shape", "TaggerVocab", "init_tagger",
-           "tagger_forward", "tagger_backward", "predict_tags", "tag_accuracy",
+           "batch_arrays", "tagger_forward", "tagger_backward", "predict_tags", "tag_accuracy",
            "confusion_counts", "train", "evaluate", "load_tagger", "main"]
 
 DEFAULTS = dict(cell="gru", bidirectional=True, word_embed=64, char_embed=16,
@@ -176,8 +176,14 @@ def _sub(params, prefix):
     return {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
 
 
-def _batch_arrays(sentences, vocab, cfg, rng=None):
-    """Padded word ids (T, B), lengths, the batch's unique forms and their index (T, B)."""
+def batch_arrays(sentences, vocab, cfg, rng=None):
+    """The inputs of :func:`tagger_forward` for a list of word lists.
+
+    Returns ``(ids (T, B), lengths (B,), forms, uidx (T, B))``: padded word ids, the
+    lengths, the batch's distinct word forms (sorted) and, at each position, the index of
+    its form in ``forms``. With ``rng`` (training), word dropout replaces each word id by
+    the unknown id 1 with probability ``cfg["word_dropout"]``.
+    """
     forms = sorted({w for ws in sentences for w in ws})
     form_index = {w: i for i, w in enumerate(forms)}
     wids = [vocab.word_ids(ws) for ws in sentences]
@@ -249,7 +255,7 @@ def predict_tags(params, sentences, vocab, cfg, batch_size=256):
     out = [None] * len(sentences)
     for batch in length_batches([len(s) for s in sentences], batch_size):
         sents = [sentences[i] for i in batch]
-        ids, lengths, forms, uidx = _batch_arrays(sents, vocab, cfg)
+        ids, lengths, forms, uidx = batch_arrays(sents, vocab, cfg)
         z, _ = tagger_forward(p64, ids, lengths, forms, uidx, vocab, cfg)
         best = np.argmax(z, axis=-1)
         for b, i in enumerate(batch):
@@ -318,7 +324,7 @@ def train(config=None, splits=None, progress=True, log_every_epoch=None):
         losses = []
         for batch in batches:
             sents = [train_s[i] for i in batch]
-            ids, lengths, forms, uidx = _batch_arrays([ws for ws, _ in sents], vocab, cfg, rng)
+            ids, lengths, forms, uidx = batch_arrays([ws for ws, _ in sents], vocab, cfg, rng)
             z, cache = tagger_forward(params, ids, lengths, forms, uidx, vocab, cfg, rng)
             targets, _ = pad_ids([[tag_index[t] for t in ts] for _, ts in sents])
             mask = np.arange(z.shape[0])[:, None] < lengths[None, :]
