@@ -1,5 +1,7 @@
 """Part-of-speech tagging with a bidirectional recurrent tagger (book chapter 15).
 
+The model of equation ``tagger-model``.
+
 Many-to-many aligned: one tag (of the 17 UPOS tags) per word. For each word ``w_t``::
 
     c_t = [->g_{|w|} ; <-g_1]        a character BiGRU over the word's characters (B, 2Hc):

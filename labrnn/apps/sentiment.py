@@ -1,5 +1,8 @@
 """Sentiment classification with a recurrent encoder, many-to-one (book chapter 14).
 
+The model of equation ``sentiment-model``; the bag-of-words baseline of equation
+``bow-logistic`` is fitted in the chapter with scikit-learn.
+
 The model reads a sentence's word ids ``w_1..w_L`` and outputs the probability that it
 is positive::
 

@@ -1,7 +1,7 @@
 """Shared pieces of the text applications (book chapters 14 and 15): padding, batches, encoder.
 
 * :func:`pad_ids` pads lists of token ids into a time-major ``(T, B)`` integer array
-  plus their lengths ``(B,)`` (book chapter 10, equation ``mask``);
+  plus their lengths ``(B,)`` (book chapter 10, equation ``masked-state``);
 * :func:`length_batches` groups examples of similar length into batches (bucketing:
   less padding, so fewer wasted recurrent steps), in a seeded order;
 * :func:`init_encoder`, :func:`encoder_forward`, :func:`encoder_backward`: one recurrent
