@@ -555,6 +555,47 @@ def plot_ctc_lattice(T, target, labels=None, blank=0, occupancy=None, path=None,
     ax.set_ylabel("extended label $l'_s$")
     if title:
         ax.set_title(title)
+
+
+# ---- Part V (chapters 14 and 15): text applications ----------------------------------
+
+def plot_token_probabilities(sentences, probabilities, labels=None, title=None,
+                             ylabel="P(positive)"):
+    """A model's output after each word, one panel per sentence (book chapter 14).
+
+    ``sentences`` is a list of token lists and ``probabilities`` a list of 1-D arrays of
+    the same lengths: entry ``t`` is the model's P(positive) after reading words
+    ``1..t`` (e.g. :func:`labrnn.apps.sentiment.prefix_probabilities`). Each panel draws
+    the probability as a step line with markers over the words, a dashed line at 0.5,
+    and, if ``labels`` are given, the true label in its title. Returns the Figure.
+    """
+    plt = _plt()
+    if not sentences or len(sentences) != len(probabilities):
+        raise ValueError(f"plot_token_probabilities needs one probability array per sentence "
+                         f"(at least one), received {len(sentences)} sentences and "
+                         f"{len(probabilities)} arrays")
+    if labels is not None and len(labels) != len(sentences):
+        raise ValueError(f"labels has {len(labels)} entries for {len(sentences)} sentences")
+    arrays = []
+    for k, (toks, p) in enumerate(zip(sentences, probabilities)):
+        p = np.asarray(to_numpy(p), dtype=float).reshape(-1)
+        if len(p) != len(toks):
+            raise ValueError(f"sentence {k} has {len(toks)} words but {len(p)} probabilities")
+        arrays.append(p)
+    n = len(sentences)
+    width = max(4.5, 0.55 * max(len(s) for s in sentences) + 1.5)
+    fig, axes = plt.subplots(n, 1, figsize=(width, 1.9 * n + 0.4), squeeze=False)
+    for k, (ax, toks, p) in enumerate(zip(axes[:, 0], sentences, arrays)):
+        ax.plot(range(len(p)), p, marker="o", drawstyle="steps-mid")
+        ax.axhline(0.5, color="gray", linestyle="--", linewidth=1)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_xticks(range(len(toks)), [str(t) for t in toks])
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        if labels is not None:
+            ax.set_title(f"true label: {labels[k]}", fontsize="medium", loc="left")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -624,5 +665,47 @@ def plot_ctc_posteriors(probs, frame_rate=None, class_names=None, blank=0, title
               bbox_to_anchor=(1.0, -0.22))
     if title:
         ax.set_title(title)
+
+
+def plot_confusion_matrix(counts, labels, normalize=True, title=None, annotate_min=0.005):
+    """Confusion matrix of a classifier or tagger: row = true class, column = predicted.
+
+    ``counts`` is a square integer matrix ``(C, C)`` and ``labels`` the C class names.
+    With ``normalize`` each row is divided by its total (the share of each true class
+    given each prediction; rows without examples stay zero). Cells with a share of at
+    least ``annotate_min`` are written in the cell in percent (or as counts when not
+    normalised). Returns the Figure.
+    """
+    plt = _plt()
+    m = np.asarray(to_numpy(counts), dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"counts must be a square matrix (C, C), received shape {m.shape}")
+    if len(labels) != m.shape[0]:
+        raise ValueError(f"labels has {len(labels)} names for a {m.shape[0]} x {m.shape[1]} "
+                         "matrix")
+    if (m < 0).any():
+        raise ValueError("counts must be non-negative")
+    shown = m
+    if normalize:
+        totals = m.sum(axis=1, keepdims=True)
+        shown = np.divide(m, totals, out=np.zeros_like(m), where=totals > 0)
+    C = m.shape[0]
+    fig, ax = plt.subplots(figsize=(0.45 * C + 2.5, 0.42 * C + 1.8))
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.set_xticks(range(C), [str(s) for s in labels], rotation=90)
+    ax.set_yticks(range(C), [str(s) for s in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = shown.max() if shown.size else 1.0
+    for i in range(C):
+        for j in range(C):
+            share = shown[i, j] if normalize else shown[i, j] / max(m.sum(), 1)
+            if share >= annotate_min and m[i, j] > 0:
+                text = f"{100 * shown[i, j]:.0f}" if normalize else f"{int(m[i, j])}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                        color="white" if shown[i, j] > 0.6 * top else "black")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig

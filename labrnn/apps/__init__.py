@@ -1,1 +1,5 @@
-"""Training scripts of the application chapters: ``python -m labrnn.apps.<name> train ...``."""
+"""Training scripts of the application chapters (Part V), each with a command line.
+
+``python -m labrnn.apps.<name> train ...`` trains a model, shows a progress bar, writes a
+JSON log and a checkpoint (:mod:`labrnn.checkpoint`) under ``checkpoints/<name>/``.
+"""
