@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import device_of, from_numpy, namespace
+from .backend import device_of, from_numpy, namespace, to_numpy
 from .errors import ShapeError
 
 __all__ = ["forecast_targets", "last_value_forecast", "seasonal_naive_forecast",
@@ -45,9 +45,10 @@ def _series(y, name="y"):
 
 
 def _origins(origins, y, low, horizon=None):
-    host = np.asarray(origins) if isinstance(origins, (list, tuple, range, np.ndarray)) else None
-    if host is None:
-        host = np.asarray([int(v) for v in namespace(origins).reshape(origins, (-1,))])
+    if isinstance(origins, (list, tuple, range, np.ndarray)):
+        host = np.asarray(origins)
+    else:
+        host = np.asarray(to_numpy(origins))              # indices, so a host copy is cheap
     if host.ndim != 1 or host.size == 0 or not np.issubdtype(host.dtype, np.integer):
         raise ValueError(f"origins must be a non-empty 1-d list of integer indices, received "
                          f"{origins!r}")

@@ -97,3 +97,12 @@ def test_errors_name_the_argument(backend):
     with pytest.raises(ValueError, match="no target inside the evaluated period"):
         errors_by_horizon(backend.asarray(np.zeros((1, 2))),
                           backend.asarray(np.array([[1.0, np.nan]])))
+
+
+def test_origins_may_be_an_array_of_the_backend(backend):
+    y = backend.asarray(_series(40))
+    o = backend.asarray(np.array([12, 20]))
+    np.testing.assert_array_equal(backend.to_numpy(seasonal_naive_forecast(y, o, 3)),
+                                  backend.to_numpy(seasonal_naive_forecast(y, [12, 20], 3)))
+    with pytest.raises(ValueError, match="origins must be a non-empty 1-d list of integer"):
+        last_value_forecast(y, [1.5], 2)
