@@ -504,6 +504,8 @@ def plot_forecasts(x, truth, forecasts, origin=None, xlabel="year", ylabel="CO$_
             raise ValueError(f"forecasts[{label!r}]: x and y must be 1-D of one length, "
                              f"received shapes {xf.shape} and {yf.shape}")
         ax.plot(xf, yf, "-", linewidth=1.8, label=str(label))
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     if origin is not None:
         ax.axvline(origin, color="gray", linestyle="--", linewidth=1, label="forecast origin")
     ax.set_xlabel(xlabel)
