@@ -505,7 +505,8 @@ def plot_forecasts(x, truth, forecasts, origin=None, xlabel="year", ylabel="CO$_
                              f"received shapes {xf.shape} and {yf.shape}")
         ax.plot(xf, yf, "-", linewidth=1.8, label=str(label))
     from matplotlib.ticker import MaxNLocator
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    span = float(np.nanmax(x_) - np.nanmin(x_)) if x_.size else 0.0
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=span >= 3))   # whole years
     if origin is not None:
         ax.axvline(origin, color="gray", linestyle="--", linewidth=1, label="forecast origin")
     ax.set_xlabel(xlabel)
