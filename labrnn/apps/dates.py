@@ -2,8 +2,9 @@
 
 ::
 
-    python -m labrnn.apps.dates train --decoder attention --steps 2500 --out checkpoints/dates/attention
-    python -m labrnn.apps.dates train --decoder feed --steps 2500 --out checkpoints/dates/no_attention
+    python -m labrnn.apps.dates train --decoder attention --steps 1000 --eval-every 200 --out checkpoints/dates/attention
+    python -m labrnn.apps.dates train --decoder feed --steps 1000 --eval-every 200 --out checkpoints/dates/no_attention
+    python -m labrnn.apps.dates train --decoder feed --steps 2500 --eval-every 250 --out checkpoints/dates/no_attention_2500
     python -m labrnn.apps.dates evaluate checkpoints/dates/attention
 
 The model is :mod:`labrnn.seq2seq`'s encoder-decoder (GRU cells, character
