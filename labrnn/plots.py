@@ -596,6 +596,51 @@ def plot_token_probabilities(sentences, probabilities, labels=None, title=None,
             ax.set_title(f"true label: {labels[k]}", fontsize="medium", loc="left")
     if title:
         fig.suptitle(title)
+
+
+# ---- Part V (chapters 16 and 17): forecasts and alignments ---------------------------
+
+def plot_forecasts(x, truth, forecasts, origin=None, xlabel="year", ylabel="CO$_2$ (ppm)",
+                   title=None, truth_label="observed"):
+    """A series (dots) and forecasts of it (lines), e.g. from one origin (chapter 16).
+
+    ``x`` and ``truth`` are 1-D of one length (the time axis and the observed
+    series); ``forecasts`` maps a label to ``(x_f, y_f)``, the times and values
+    of that forecast; ``origin`` (optional) draws a dashed vertical line at the
+    forecast origin, where observation ends.
+    """
+    plt = _plt()
+    x_ = np.asarray(to_numpy(x), dtype=float)
+    t_ = np.asarray(to_numpy(truth), dtype=float)
+    if x_.ndim != 1 or x_.shape != t_.shape:
+        raise ValueError(f"x and truth must be 1-D of one length, received shapes {x_.shape} "
+                         f"and {t_.shape}")
+    if not forecasts:
+        raise ValueError("plot_forecasts needs at least one forecast (label -> (x, y))")
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot(x_, t_, "o", markersize=3, color="#444444", label=truth_label)
+    for label, pair in forecasts.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError(f"forecasts[{label!r}] must be a pair (x, y), received "
+                             f"{type(pair).__name__}")
+        xf = np.asarray(to_numpy(pair[0]), dtype=float)
+        yf = np.asarray(to_numpy(pair[1]), dtype=float)
+        if xf.ndim != 1 or xf.shape != yf.shape:
+            raise ValueError(f"forecasts[{label!r}]: x and y must be 1-D of one length, "
+                             f"received shapes {xf.shape} and {yf.shape}")
+        ax.plot(xf, yf, "-", linewidth=1.8, label=str(label))
+    from matplotlib.ticker import MaxNLocator
+    span = float(np.nanmax(x_) - np.nanmin(x_)) if x_.size else 0.0
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=span >= 3))   # whole years
+    if origin is not None:
+        ax.axvline(origin, color="gray", linestyle="--", linewidth=1, label="forecast origin")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=True, framealpha=0.9, fontsize="small", loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -707,5 +752,39 @@ def plot_confusion_matrix(counts, labels, normalize=True, title=None, annotate_m
     if title:
         ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+
+
+def plot_alignments(panels, xlabel="source character", ylabel="output character",
+                    cmap="viridis"):
+    """Attention weights of several examples side by side, one heatmap each (chapter 17).
+
+    ``panels`` is a list of ``(weights, xlabels, ylabels, title)``: ``weights``
+    (T_out, S) with one row per output token and one column per source token,
+    and the tick labels for both axes (lengths must match the matrix).
+    """
+    plt = _plt()
+    if not panels:
+        raise ValueError("plot_alignments needs at least one panel (weights, xlabels, ylabels, title)")
+    mats = []
+    for i, panel in enumerate(panels):
+        if len(panel) != 4:
+            raise ValueError(f"panels[{i}] must be (weights, xlabels, ylabels, title), received "
+                             f"{len(panel)} items")
+        m = np.asarray(to_numpy(panel[0]), dtype=float)
+        if m.ndim != 2 or len(panel[1]) != m.shape[1] or len(panel[2]) != m.shape[0]:
+            raise ValueError(f"panels[{i}]: weights of shape {m.shape} need {m.shape[1] if m.ndim == 2 else '?'} "
+                             f"xlabels and {m.shape[0] if m.ndim == 2 else '?'} ylabels, received "
+                             f"{len(panel[1])} and {len(panel[2])}")
+        mats.append(m)
+    widths = [max(m.shape[1], 4) for m in mats]
+    fig, axes = plt.subplots(1, len(mats), figsize=(0.28 * sum(widths) + 1.2 * len(mats), 3.6),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, m, (_, xl, yl, title) in zip(axes[0], mats, panels):
+        ax.imshow(m, cmap=cmap, aspect="auto", vmin=0.0, vmax=1.0)
+        ax.set_xticks(range(len(xl)), [repr(str(s))[1:-1] if str(s) != " " else "␣" for s in xl])
+        ax.set_yticks(range(len(yl)), [str(s) for s in yl])
+        ax.set_xlabel(xlabel)
+        ax.set_title(str(title), fontsize="small")
+    axes[0][0].set_ylabel(ylabel)
     fig.tight_layout()
     return fig
