@@ -412,6 +412,10 @@ def _run(name, fn, cases, timeout, memory=MEMORY_LIMIT, extra_flags=()):
         recipe = bundle(fn)
     except BundleError as e:
         raise CheckFailed(f"{name} cannot be checked: {e}") from None
+    if recipe["suspicious"] and not recipe["labrnn"]:
+        # printed here, before the process starts: it may not live to report it
+        print(f"{FLAG} [suspicious] {name} uses {', '.join(recipe['suspicious'])}: not "
+              "needed for the exercise; look at it")
     request = {"name": name, "part": PARTS[name], "cases": cases, "bundle": recipe,
                "fingerprints": fingerprints(), "memory": memory, "flags": list(extra_flags)}
     per_call = max([c.get("timeout", timeout) for c in cases] + [timeout])
@@ -676,8 +680,13 @@ def _child_main(verdict_path):
                                         | set(_FP_EXTRA)))
     tampered = _tampering(request["fingerprints"], fresh)
     if tampered:
-        shown = ", ".join(tampered[:8]) + (f" and {len(tampered) - 8} more"
-                                           if len(tampered) > 8 else "")
+        groups = {}
+        for item in tampered:                  # grouped by module, NumPy and math first
+            groups.setdefault(item.split(" ")[0].rsplit(".", 1)[0], []).append(item)
+        order = sorted(groups, key=lambda m: (m.startswith("labrnn"), m))
+        shown = "; ".join(", ".join(groups[m][:4]) + (f" and {len(groups[m]) - 4} more in {m}"
+                                                      if len(groups[m]) > 4 else "")
+                          for m in order)
         flags.append({"kind": "tampering", "message": (
             f"this notebook changed labrnn, its checks or NumPy: {shown}")})
     if any(f["kind"] == "tampering" for f in flags):
@@ -705,10 +714,6 @@ def _child_main(verdict_path):
     if recipe["labrnn"]:
         write("fail", uses_labrnn("; ".join(recipe["labrnn"])))
         return
-    if recipe["suspicious"]:
-        flags.append({"kind": "suspicious", "message": (
-            f"{name} uses {', '.join(recipe['suspicious'])}: not needed for the exercise; "
-            "look at it")})
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
@@ -749,14 +754,14 @@ def _child_main(verdict_path):
                          + ", ".join(f"{k} ({v})" for k, v in recipe["unsent"].items())
                          + ". Create such values inside the function.)")
             if "raised MemoryError" in text or "ArrayMemoryError" in text:
-                text += (f"\n(The checking process may use {MEMORY_LIMIT // 1024**2} MB more "
-                         "than at its start: does the function build huge arrays or "
-                         "ever-growing lists?)")
+                text += (f"\n(The memory limit of the checking process is "
+                         f"{MEMORY_LIMIT // 1024**2} MB more than at its start: does the "
+                         "function build huge arrays or ever-growing lists?)")
             write("fail", text, buffer.getvalue())
             return
     except MemoryError:
-        write("fail", f"{name} ran out of memory (limit: {MEMORY_LIMIT // 1024**2} MB more "
-                      "than at the start): does it build huge arrays or ever-growing lists?",
+        write("fail", f"{name} ran out of memory (the memory limit is "
+                      f"{MEMORY_LIMIT // 1024**2} MB more than at the start): does it build huge arrays or ever-growing lists?",
               buffer.getvalue()[:2000])
         return
     except BaseException as e:                              # noqa: BLE001
