@@ -282,9 +282,9 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
 ''')
     recipe = sandbox.bundle(ns["rnn_step_forward"])
     glob = recipe["functions"][recipe["entry"]]["globals"]
-    assert glob["np"] == {"kind": "module", "name": "numpy"}
     assert glob["_act"]["kind"] == "function" and glob["math"]["name"] == "math"
     helper = recipe["functions"][glob["_act"]["index"]]
+    assert helper["globals"]["np"] == {"kind": "module", "name": "numpy"}
     assert helper["globals"]["SCALE"] == {"kind": "literal", "text": "2.0"}
     assert recipe["labrnn"] == [] and recipe["suspicious"] == []
     notebook.check_rnn_step_forward(ns["rnn_step_forward"])

@@ -88,10 +88,21 @@ _FP_EXTRA = ("numpy", "numpy.linalg", "numpy.random", "math")
 
 
 # ======================================================================== fingerprints
+def _const_key(c):
+    """A process-independent text for a code constant (a frozenset's order is not)."""
+    if isinstance(c, types.CodeType):
+        return _code_key(c)
+    if isinstance(c, frozenset):
+        return "frozenset(" + ",".join(sorted(_const_key(x) for x in c)) + ")"
+    if isinstance(c, tuple):
+        return "(" + ",".join(_const_key(x) for x in c) + ")"
+    return repr(c)
+
+
 def _code_key(code):
     parts = [code.co_code, repr(code.co_names), repr(code.co_varnames)]
     for c in code.co_consts:
-        parts.append(_code_key(c) if isinstance(c, types.CodeType) else repr(c))
+        parts.append(_const_key(c))
     return hashlib.sha1("\x00".join(p if isinstance(p, str) else p.hex()
                                     for p in parts).encode()).hexdigest()[:16]
 
