@@ -242,6 +242,12 @@ def call_args(name, fn, args, timeout=DEFAULT_TIMEOUT, what=None, names=None):
     for k, (before, after) in enumerate(zip(args, copies)):
         if _changed(before, after):
             arg = (names or _arg_names(fn, len(args)))[k]
+            if isinstance(before, dict):
+                raise CheckFailed(
+                    f"{name} changed its input `{arg}` in place (an array in it was changed, "
+                    f"e.g. `g *= scale` on {arg}'s values, or its keys): the caller's "
+                    f"gradients are modified. Return a new dict of new arrays "
+                    f"({{k: g * scale for k, g in {arg}.items()}}) and leave `{arg}` untouched")
             raise CheckFailed(
                 f"{name} changed its input `{arg}` in place (e.g. `{arg} += ...`, "
                 f"`{arg}[...] = ...` or `*=` on it): the caller's array is modified. Leave the "
