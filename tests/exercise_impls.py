@@ -194,10 +194,12 @@ def clip_by_global_norm(grads, max_norm):
     for g in grads.values():
         total += float(np.vdot(g, g))
     norm = total ** 0.5
-    if norm > max_norm:
-        for name in grads:
-            grads[name] *= max_norm / norm          # in place
-    return grads, norm
+    clipped = {}
+    for name in grads:
+        clipped[name] = grads[name].copy()
+        if norm > max_norm:
+            clipped[name] *= max_norm / norm        # in place, on a copy
+    return clipped, norm
 ''',
     "masked_cross_entropy": '''\
 def masked_cross_entropy(logits, targets, mask):
@@ -326,6 +328,10 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
     return x_t @ W_xh.T + h_prev @ W_hh.T + b_h
 ''', "without the nonlinearity: apply tanh"),
+        ('returns_list', '''\
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).tolist()
+''', 'not a Python list'),
     ],
     "rnn_step_backward": [
         ("deriv_1_minus_h", '''\
@@ -391,6 +397,21 @@ def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
         dh_next = da @ W_hh
     return dx, dh_next, dW_xh, dW_hh, db_h
 ''', "dW_hh sums da_t.T @ h_{t-1}"),
+        ('modifies_dh_in_place', '''\
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    for t in reversed(range(x.shape[0])):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        da = dh[t] * (1 - hs[t]**2)
+        dx[t] = da @ W_xh
+        dW_xh += da.T @ x[t]
+        dW_hh += da.T @ h_prev
+        db_h += da.sum(axis=0)
+        if t > 0:
+            dh[t - 1] += da @ W_hh              # writes into the caller's dh
+    return dx, da @ W_hh, dW_xh, dW_hh, db_h
+''', 'changed its input `dh` in place'),
     ],
     "clip_by_global_norm": [
         ("per_array", '''\
@@ -414,6 +435,14 @@ def clip_by_global_norm(grads, max_norm):
     norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
     return {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}, norm
 ''', "clipping by VALUE"),
+        ('in_place', '''\
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / norm
+    return grads, norm
+''', 'changed its input `grads` in place'),
     ],
     "masked_cross_entropy": [
         ("mean_over_all", '''\
@@ -440,6 +469,15 @@ def masked_cross_entropy(logits, targets, mask):
     onehot = np.eye(logits.shape[-1])[targets]
     return (nll * mask).sum() / mask.sum(), (p - onehot) * (mask / mask.sum())[..., None]
 ''', "Subtract the maximum logit"),
+        ('epsilon_in_log', '''\
+def masked_cross_entropy(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    p_y = np.take_along_axis(p, targets[..., None], axis=-1)[..., 0]
+    nll = -np.log(p_y + 1e-12)
+    onehot = np.eye(logits.shape[-1])[targets]
+    return (nll * mask).sum() / mask.sum(), (p - onehot) * (mask / mask.sum())[..., None]
+''', 'caps the loss at -log(1e-12) = 27.6'),
     ],
     "sample_char": [
         ("multiplied", '''\
@@ -468,6 +506,14 @@ def sample_char(logits, temperature, rng):
 def sample_char(logits, temperature, rng):
     return int(np.argmax(logits))
 ''', "it always returns the argmax"),
+        ('divides_logits_in_place', '''\
+def sample_char(logits, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logits))
+    logits /= temperature
+    p = np.exp(logits - logits.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', 'changed its input `logits` in place'),
     ],
     "lstm_step_forward": [
         ("if_swapped", '''\
@@ -497,6 +543,24 @@ def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
     c_t = f * c_prev + i * g
     return o * np.tanh(c_t), c_t
 ''', "the candidate g uses a sigmoid"),
+        ('no_bias', '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T
+    i, f = sigmoid(a[:, 0:H]), sigmoid(a[:, H:2*H])
+    g, o = np.tanh(a[:, 2*H:3*H]), sigmoid(a[:, 3*H:])
+    c_t = f * c_prev + i * g
+    return o * np.tanh(c_t), c_t
+''', 'do not change when b changes: is the bias added?'),
+        ('keras_gate_order', '''\
+def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + h_prev @ W_h.T + b
+    i, g = sigmoid(a[:, 0:H]), np.tanh(a[:, H:2*H])
+    f, o = sigmoid(a[:, 2*H:3*H]), sigmoid(a[:, 3*H:])
+    c_t = f * c_prev + i * g
+    return o * np.tanh(c_t), c_t
+''', 'TensorFlow/Keras store i, c, f, o'),
     ],
     "lstm_step_backward": [
         ("no_dh_to_c", '''\
@@ -529,6 +593,56 @@ def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
                     dh_t * np.tanh(c_t) * o * (1 - o)])
     return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 ''', "the derivative of tanh(c_t) is 1 - tanh(c_t)**2"),
+        ('g_sigmoid_derivative', '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * g * (1 - g),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', 'the derivative of the sigmoid; g = tanh(a_g)'),
+        ('keras_gate_order', '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, g, f, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * i * (1 - g**2), dc * c_prev * f * (1 - f),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', 'TensorFlow/Keras store i, c, f, o'),
+        ('no_bias', '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', 'the gates are recomputed without the bias'),
+        ('o_tanh_derivative', '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * (1 - o**2)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', 'da_o uses 1 - o**2'),
+        ('f_times_c_t', '''\
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_x, W_h, b):
+    i, f, g, o = np.split(x_t @ W_x.T + h_prev @ W_h.T + b, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_t = f * c_prev + i * g
+    dc = dc_t + dh_t * o * (1 - np.tanh(c_t)**2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_t * f * (1 - f), dc * i * (1 - g**2),
+                    dh_t * np.tanh(c_t) * o * (1 - o)])
+    return da @ W_x, da @ W_h, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+''', 'da_f uses c_t'),
     ],
     "gru_step_forward": [
         ("flipped", '''\
@@ -558,6 +672,33 @@ def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
     n = np.tanh(ax[:, 2*H:] + r * ah[:, 2*H:])
     return (1 - z) * n + z * h_prev
 ''', "h_t does not change when b_hn changes"),
+        ('keras_gate_order', '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b, h_prev @ W_h.T
+    z = sigmoid(ax[:, :H] + ah[:, :H])
+    r = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
+    return (1 - z) * n + z * h_prev
+''', 'Keras stores z, r, h'),
+        ('no_bias', '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T, h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
+    return (1 - z) * n + z * h_prev
+''', 'without the bias b'),
+        ('n_sigmoid', '''\
+def gru_step_forward(x_t, h_prev, W_x, W_h, b, b_hn):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b, h_prev @ W_h.T
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2*H] + ah[:, H:2*H])
+    n = sigmoid(ax[:, 2*H:] + r * (ah[:, 2*H:] + b_hn))
+    return (1 - z) * n + z * h_prev
+''', 'the candidate n uses a sigmoid'),
     ],
     "bidirectional_combine": [
         ("whole_padded_length", '''\
@@ -583,6 +724,15 @@ def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
         h_bw[:L, b] = h_bw_reversed[:L, b][::-1]
     return np.concatenate([h_fw, h_bw], axis=-1) if merge == "concat" else h_fw + h_bw
 ''', "padded steps (t >= L_b) are not zero"),
+        ('sum_concatenates', '''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T, B, H = h_fw.shape
+    h_bw = np.zeros_like(h_bw_reversed)
+    for b in range(B):
+        h_bw[:lengths[b], b] = h_bw_reversed[:lengths[b], b][::-1]
+    mask = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    return np.concatenate([h_fw, h_bw], axis=-1) * mask
+''', "merge='sum' adds the two directions"),
     ],
     "beam_search": [
         ("no_length_normalisation", '''\
@@ -632,6 +782,20 @@ def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
     best = max(finished + beams, key=lambda c: c[1] / (len(c[0]) - 1) ** alpha)
     return list(best[0][1:]), best[1]
 ''', "the score is wrong: it is the raw log-probability"),
+        ('drops_live_at_max_len', '''\
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    beams, finished = [((bos,), 0.0)], []
+    for _ in range(max_len):
+        cand = [(p + (v,), s + l) for p, s in beams for v, l in enumerate(step_fn(p))]
+        cand.sort(key=lambda c: -c[1])
+        beams = [c for c in cand[:beam_width] if c[0][-1] != eos]
+        finished += [c for c in cand[:beam_width] if c[0][-1] == eos]
+        if not beams:
+            break
+    pool = finished if finished else beams
+    best = max(pool, key=lambda c: c[1] / (len(c[0]) - 1) ** alpha)
+    return list(best[0][1:]), best[1] / (len(best[0]) - 1) ** alpha
+''', 'count as finished too'),
     ],
     "additive_attention_weights": [
         ("mask_ignored", '''\
@@ -659,6 +823,12 @@ def additive_attention_weights(q, keys, W_q, W_k, v, mask):
     w = np.exp(e) * mask
     return w / w.sum(axis=0)
 ''', "exp(e) overflows"),
+        ('max_over_padding', '''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    w = np.exp(e - e.max(axis=0, keepdims=True)) * mask
+    return w / w.sum(axis=0, keepdims=True)
+''', 'a PADDED step has the largest score'),
     ],
 }
 
@@ -689,8 +859,196 @@ def sigmoid(a):
 '''
 
 
+_LOADED = [0]
+
+
 def load(source, preamble=PREAMBLE, namespace=None):
-    """Execute ``source`` (after ``preamble``) and return the namespace."""
-    ns = {} if namespace is None else namespace
-    exec(compile(preamble + source, "<student code>", "exec"), ns)
+    """Execute ``source`` (after ``preamble``) and return the namespace.
+
+    The code is registered with ``linecache`` under a name of its own (as IPython does
+    for a cell), so that ``inspect.getsource`` finds it: the sandboxed checks send
+    the functions' source to another process.
+    """
+    import linecache
+    ns = {"__name__": "__main__"} if namespace is None else namespace
+    _LOADED[0] += 1
+    text = preamble + source
+    filename = f"<student code {_LOADED[0]}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), ns)
     return ns
+
+
+# ====================================================================== sample submissions
+# The notebooks under exercises/samples/submitted/<student>/<assignment>/ are the release
+# with the solution cells replaced (as students hand them in: not executed). They are
+# written by `python tests/exercise_impls.py` (after regenerating the release), and
+# tests/test_release_sync.py checks that the committed ones are what this writes.
+ASSIGNMENT_FUNCS = {
+    "part1_elman": ["rnn_step_forward", "rnn_step_backward", "rnn_backward",
+                    "clip_by_global_norm", "masked_cross_entropy", "sample_char"],
+    "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
+    "part3_architectures": ["bidirectional_combine", "beam_search",
+                            "additive_attention_weights"],
+}
+
+MISBEHAVING = {   # part1_elman; the test cell of sample_char is deleted
+    "rnn_step_forward": HANGS.format(name="rnn_step_forward").rstrip("\n"),
+    "rnn_step_backward": RETURNS_NONE.format(name="rnn_step_backward").rstrip("\n"),
+    "rnn_backward": ("# an infinite loop at the top level of a cell: nbgrader's time limit "
+                     "stops it\nwhile True:\n    pass\n\n" + SOLUTIONS["rnn_backward"]),
+    "clip_by_global_norm": (SOLUTIONS["clip_by_global_norm"] + "\n"
+                            + PRINTS_A_LOT.format(name="clip_by_global_norm")),
+    "masked_cross_entropy": ("import a_module_that_does_not_exist\n\n"
+                             + SOLUTIONS["masked_cross_entropy"]),
+    "sample_char": SOLUTIONS["sample_char"],
+}
+
+# One line switches the checks off (as the issue found): correct code everywhere, but the
+# first solution cell replaces the checks and NumPy's comparison. Every test scores 0.
+TAMPER = dict(SOLUTIONS)
+TAMPER["rnn_step_forward"] = SOLUTIONS["rnn_step_forward"] + '''
+for _name in dir(checks):
+    if _name.startswith("check_"):
+        setattr(checks, _name, lambda *args, **kwargs: print("\\u2714 correct"))
+np.allclose = lambda *args, **kwargs: True
+'''
+
+# Abuse, one case per function (expected: points, message fragment, flag kind or None).
+ABUSE = {
+    "part1_elman": {
+        "rnn_step_forward": ('''\
+import labrnn
+
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    h_t, _ = labrnn.rnn_step_forward(x_t, h_prev, {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h})
+    return h_t
+''', "uses labrnn's own implementation", "labrnn-implementation"),
+        "rnn_step_backward": ('''\
+from labrnn import rnn_step_backward as step_back
+
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": np.zeros(W_hh.shape[0])}
+    dx, dh_prev, g = step_back(dh_t, (x_t, h_prev, h_t, params, "tanh"))
+    return dx, dh_prev, g["W_xh"], g["W_hh"], g["b_h"]
+''', "uses labrnn's own implementation", "labrnn-implementation"),
+        "rnn_backward": ('''\
+import os
+
+def rnn_backward(dh, x, h0, hs, W_xh, W_hh):
+    os._exit(0)
+''', "ended before the check finished", "suspicious"),
+        "clip_by_global_norm": ('''\
+def clip_by_global_norm(grads, max_norm):
+    while True:
+        try:
+            while True:
+                pass
+        except:
+            pass
+''', "did not return within", None),
+        "masked_cross_entropy": ('''\
+def masked_cross_entropy(logits, targets, mask):
+    blocks = []
+    while True:
+        blocks.append(np.empty(10**8))
+''', "memory", None),
+        "sample_char": ('''\
+print("x" * 1_000_000)          # a megabyte at the top level of the cell
+
+def sample_char(logits, temperature, rng):
+    if temperature == 0:
+        print("y" * 1_000_000)  # and one in a call
+        return int(np.argmax(logits))
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', "sample_char is correct", None),
+    },
+    "part3_architectures": {
+        "bidirectional_combine": ('''\
+def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
+    T, B, H = h_fw.shape
+    h_bw = np.zeros_like(h_bw_reversed)
+    for b in range(B):
+        h_bw[:lengths[b], b] = h_bw_reversed[:lengths[b], b][::-1]
+    mask = (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    y = np.concatenate([h_fw, h_bw], axis=-1) if merge == "concat" else h_fw + h_bw
+    return (y * mask).tolist()
+''', "not a Python list", None),
+        "beam_search": ('''\
+import labrnn.decoding as dec
+
+def _search(step_fn, bos, eos, beam_width, max_len, alpha):
+    def step(prefix, token):
+        prefix = prefix + (int(token),)
+        return np.asarray(step_fn(prefix)), prefix
+    hyps = dec.beam_search(step, (), bos, eos, max_len, beam_width, alpha=alpha)
+    return list(hyps[0].tokens), hyps[0].score
+
+def beam_search(step_fn, bos, eos, beam_width, max_len, alpha):
+    return _search(step_fn, bos, eos, beam_width, max_len, alpha)
+''', "uses labrnn's own implementation", "labrnn-implementation"),
+        "additive_attention_weights": ('''\
+def additive_attention_weights(q, keys, W_q, W_k, v, mask):
+    keys[~mask] = 0.0                       # in place: the caller's keys change
+    e = np.tanh(keys @ W_k.T + q @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    w = np.exp(e - e.max(axis=0, keepdims=True))
+    return w / w.sum(axis=0, keepdims=True)
+''', "changed its input `keys` in place", None),
+    },
+}
+
+
+def sample_sources():
+    """``{(student, assignment): ({grade_id: solution source}, [deleted grade_ids])}``."""
+    out = {}
+    for a, funcs in ASSIGNMENT_FUNCS.items():
+        out[("full", a)] = ({f: SOLUTIONS[f] for f in funcs}, [])
+        out[("alternative", a)] = ({f: ALTERNATIVES[f] for f in funcs}, [])
+        for k in (1, 2):
+            out[(f"wrong_{k}", a)] = ({f: WRONG[f][k - 1][1] if k <= len(WRONG[f])
+                                       else SOLUTIONS[f] for f in funcs}, [])
+    out[("misbehaving", "part1_elman")] = (MISBEHAVING, ["test_sample_char"])
+    out[("tamper", "part1_elman")] = ({f: TAMPER[f] for f in ASSIGNMENT_FUNCS["part1_elman"]},
+                                      [])
+    for a, cases in ABUSE.items():
+        out[("abuse", a)] = ({f: src for f, (src, _, _) in cases.items()}, [])
+    return out
+
+
+def build_sample(release_path, solutions, deleted=()):
+    """The release notebook (a dict) with its solution cells replaced by ``solutions``."""
+    import json
+    nb = json.loads(open(release_path, encoding="utf-8").read())
+    cells = []
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in deleted:
+            continue
+        if gid in solutions:
+            lines = solutions[gid].rstrip("\n").split("\n")
+            cell["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+        cells.append(cell)
+    nb["cells"] = cells
+    return nb
+
+
+def write_samples(exercises):
+    """Write every sample submission under ``exercises/samples/submitted/``."""
+    import json
+    from pathlib import Path
+    exercises = Path(exercises)
+    for (student, a), (solutions, deleted) in sample_sources().items():
+        nb = build_sample(exercises / "release" / a / f"{a}.ipynb", solutions, deleted)
+        path = exercises / "samples" / "submitted" / student / a / f"{a}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+    write_samples(Path(__file__).resolve().parents[1] / "exercises")

@@ -224,3 +224,189 @@ def test_beam_reference_is_exhaustive_search_with_a_wide_beam():
                 best = (s, toks)
     hyp = model.search(V ** max_len, max_len, alpha)
     assert hyp.tokens == best[1] and abs(hyp.score - best[0]) < 1e-12
+
+
+# ------------------------------------------------------------------ reproducible grading
+@pytest.mark.parametrize("name", ["beam_search", "sample_char", "additive_attention_weights"])
+def test_a_fixed_seed_gives_the_same_verdict_every_time(name):
+    """Graded tests pass a seed: the same code gets the same message, every time (the
+    beam search that drops the live hypotheses at max_len is caught on every run)."""
+    source = {"beam_search": dict((v, s) for v, s, _ in WRONG["beam_search"])[
+                  "drops_live_at_max_len"],
+              "sample_char": WRONG["sample_char"][0][1],
+              "additive_attention_weights": WRONG["additive_attention_weights"][0][1]}[name]
+    messages = set()
+    for _ in range(3):
+        with pytest.raises(CheckFailed) as info:
+            CHECKS[name](_impl(source, name), seed=123)
+        messages.add(str(info.value))
+    assert len(messages) == 1, messages
+
+
+def test_the_dropped_live_beam_is_caught_at_every_seed():
+    source = dict((v, s) for v, s, _ in WRONG["beam_search"])["drops_live_at_max_len"]
+    for seed in range(8):
+        with pytest.raises(CheckFailed, match="count as finished too"):
+            part3.check_beam_search(_impl(source, "beam_search"), seed=seed)
+
+
+def test_visible_bidirectional_check_runs_both_merges(capsys):
+    source = dict((v, s) for v, s, _ in WRONG["bidirectional_combine"])["sum_concatenates"]
+    with pytest.raises(CheckFailed, match="merge='sum'"):
+        part3.check_bidirectional_combine(_impl(source, "bidirectional_combine"))
+    part3.check_bidirectional_combine(_impl(SOLUTIONS["bidirectional_combine"],
+                                            "bidirectional_combine"))
+    assert "merge='concat' and 'sum'" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ the sandbox
+from labrnn.checks import notebook, report, sandbox  # noqa: E402
+
+
+def _nb(source, name):
+    """A function defined as in a notebook cell (its source retrievable)."""
+    return load(source)[name]
+
+
+def test_bundle_carries_helpers_imports_constants_and_arrays():
+    ns = load('''
+import math
+SCALE = 2.0
+OFFSETS = np.array([0.0, 0.0])
+
+def _act(a):
+    return np.tanh(a * SCALE / SCALE)
+
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    return _act(x_t @ W_xh.T + h_prev @ W_hh.T + b_h) + 0 * math.pi
+''')
+    recipe = sandbox.bundle(ns["rnn_step_forward"])
+    glob = recipe["functions"][recipe["entry"]]["globals"]
+    assert glob["_act"]["kind"] == "function" and glob["math"]["name"] == "math"
+    helper = recipe["functions"][glob["_act"]["index"]]
+    assert helper["globals"]["np"] == {"kind": "module", "name": "numpy"}
+    assert helper["globals"]["SCALE"] == {"kind": "literal", "text": "2.0"}
+    assert recipe["labrnn"] == [] and recipe["suspicious"] == []
+    notebook.check_rnn_step_forward(ns["rnn_step_forward"])
+
+
+@pytest.mark.parametrize("source,what", [
+    ("import labrnn\n\ndef rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+     "    return labrnn.elman.rnn_step_forward(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, "
+     "'b_h': b_h})[0]\n", "labrnn.elman.rnn_step_forward"),
+    ("from labrnn import rnn_step_forward as f\n\ndef rnn_step_forward(x_t, h_prev, W_xh, "
+     "W_hh, b_h):\n    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, 'b_h': b_h})[0]\n",
+     "f (= labrnn.elman.rnn_step_forward)"),
+    ("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n    from labrnn.elman import "
+     "rnn_step_forward as f\n    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, "
+     "'b_h': b_h})[0]\n", "from labrnn.elman import rnn_step_forward"),
+])
+def test_labrnn_implementation_is_seen_in_the_source(source, what):
+    fn = _nb(source, "rnn_step_forward")
+    assert any(what in u for u in sandbox.bundle(fn)["labrnn"])
+    with pytest.raises(CheckFailed, match="uses labrnn's own implementation"):
+        notebook.check_rnn_step_forward(fn)
+
+
+def test_labrnn_implementation_is_caught_by_a_tripwire_when_the_source_hides_it(capsys):
+    fn = _nb("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+             "    mod = __import__('lab' + 'rnn')\n"
+             "    f = getattr(mod, 'rnn_step_' + 'forward')\n"
+             "    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, 'b_h': b_h})[0]\n",
+             "rnn_step_forward")
+    assert sandbox.bundle(fn)["labrnn"] == []
+    with pytest.raises(CheckFailed, match=r"it called labrnn.elman.rnn_step_forward\)"):
+        notebook.check_rnn_step_forward(fn)
+    out = capsys.readouterr().out
+    assert "FLAG [labrnn-implementation]" in out and "FLAG [suspicious]" in out
+
+
+def test_the_allowed_sigmoid_is_not_labrnn_use():
+    ns = load("from labrnn import sigmoid\n" + SOLUTIONS["lstm_step_forward"], preamble=
+              "import numpy as np\n")
+    notebook.check_lstm_step_forward(ns["lstm_step_forward"])
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("import os\n    os._exit(0)", "ended before the check finished"),
+    ("while True:\n        try:\n            while True:\n                pass\n"
+     "        except:\n            pass", "did not return within 0.5 s"),
+    ("blocks = []\n    while True:\n        blocks.append(np.empty(10**8))", "memory"),
+])
+def test_a_function_that_kills_hangs_or_exhausts_its_process_costs_only_its_check(body,
+                                                                                   fragment):
+    fn = _nb(f"def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n    {body}\n",
+             "rnn_step_forward")
+    with pytest.raises(CheckFailed, match=fragment):
+        notebook.check_rnn_step_forward(fn, timeout=0.5)
+    # ...and this process is fine: the next check runs
+    notebook.check_rnn_step_forward(_impl(SOLUTIONS["rnn_step_forward"], "rnn_step_forward"))
+
+
+def test_megabytes_printed_in_the_checking_process_are_cut(capsys):
+    fn = _nb("import os\n\ndef rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+             "    print('x' * 1_000_000)\n    os.write(1, b'y' * 1_000_000)\n"
+             "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)\n", "rnn_step_forward")
+    notebook.check_rnn_step_forward(fn)
+    out = capsys.readouterr().out
+    assert "rnn_step_forward is correct" in out and len(out) < 10_000
+    assert "more characters cut" in out
+
+
+def test_tampering_in_the_kernel_is_flagged_and_fails(capsys, monkeypatch):
+    fn = _impl(SOLUTIONS["rnn_step_forward"], "rnn_step_forward")
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(part1, "check_rnn_step_forward", lambda *a, **k: None)
+    with pytest.raises(CheckFailed, match="altered labrnn, its checks or NumPy"):
+        notebook.check_rnn_step_forward(fn)
+    out = capsys.readouterr().out
+    assert "numpy.allclose (replaced)" in out
+    assert "labrnn.checks.part1.check_rnn_step_forward (replaced)" in out
+
+
+def test_grade_flags_a_rebound_checks_name_and_runs_fixed_seeds(capsys):
+    fn = _impl(SOLUTIONS["gru_step_forward"], "gru_step_forward")
+    ns = {"sandbox": sandbox, "fn": fn, "checks": notebook}
+    exec("sandbox.grade('gru_step_forward', fn, [dict(B=2, D=3, H=4, seed=5)])", ns)
+    first = capsys.readouterr().out
+    exec("sandbox.grade('gru_step_forward', fn, [dict(B=2, D=3, H=4, seed=5)])", ns)
+    assert capsys.readouterr().out == first and first.count("\u2714") == 2
+    ns["checks"] = object()
+    with pytest.raises(CheckFailed):
+        exec("sandbox.grade('gru_step_forward', fn, [dict(seed=5)])", ns)
+    assert "the name `checks` no longer refers" in capsys.readouterr().out
+
+
+def test_unsendable_globals_are_named_when_the_function_needs_them():
+    ns = load("WEIGHTS = {'scale': object()}\n\n"
+              "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+              "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h) * WEIGHTS['s']\n")
+    with pytest.raises(CheckFailed, match=r"Not sent: WEIGHTS \(dict\)"):
+        notebook.check_rnn_step_forward(ns["rnn_step_forward"])
+
+
+def test_not_implemented_is_reported_without_a_process():
+    ns = load("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+              "    \"\"\"doc\"\"\"\n    # YOUR CODE HERE\n    raise NotImplementedError()\n")
+    with pytest.raises(CheckFailed, match="rnn_step_forward is not implemented yet"):
+        notebook.check_rnn_step_forward(ns["rnn_step_forward"])
+
+
+def test_fingerprints_of_an_untouched_process_agree_with_a_fresh_one():
+    fps = sandbox.fingerprints()
+    assert "numpy.allclose" in fps and "labrnn.checks.part1.check_rnn_step_forward" in fps
+    assert sandbox._tampering(fps, dict(fps)) == []
+    changed = dict(fps, **{"numpy.allclose": "function x"})
+    assert sandbox._tampering(fps, changed) == ["numpy.allclose (replaced)"]
+
+
+def test_report_scans_cells_for_code_that_changes_modules():
+    src = ("import numpy as np\nfrom labrnn.checks import notebook as checks\n"
+           "np.allclose = lambda *a: True\nsetattr(checks, 'x', 1)\n"
+           "import builtins\nx = np.zeros(3)\nx[0] = 1\n")
+    found = report.scan_source(src, report._module_aliases([{"cell_type": "code",
+                                                             "source": src}]))
+    whys = [why for _, why, _ in found]
+    assert any("np.allclose" in w for w in whys) and "calls setattr()" in whys
+    assert "imports builtins" in whys
+    assert not any("x[0]" in code for _, _, code in found)     # a local array is fine

@@ -3,12 +3,12 @@
 In a temporary copy of ``exercises/`` (never in the working tree): generate the
 release from the sources, put the samples under nbgrader's ``submitted/`` layout
 (plus the untouched release as one more student), autograde them all in fresh
-kernels with a per-cell time limit, export the grades to CSV and generate the
-feedback - the commands of ``exercises/README.md``. Then, from the gradebook,
-per test cell:
+kernels with a per-cell time limit, write the flag report, export the grades to
+CSV and generate feedback - the commands of ``exercises/README.md``. Then, from
+the gradebook, per test cell:
 
 * ``full`` (the instructor's solutions) and ``alternative`` (other correct code:
-  loops, einsum, in-place updates) score full points;
+  loops, einsum, in-place updates on copies) score full points, and raise no flag;
 * ``untouched`` (the release as handed out) scores 0 and says "not implemented";
 * ``wrong_1`` and ``wrong_2`` each carry one plausible mistake in EVERY function
   at once (the first two of tests/exercise_impls.py's ``WRONG``; all of them are
@@ -17,11 +17,24 @@ per test cell:
 * ``misbehaving``: a function that never returns, one that returns None, a cell
   with an infinite loop at the top level (stopped by nbgrader's time limit), one
   that prints 10 000 lines, one that raises at import, and a deleted test cell -
-  all graded and reported, none crashing the grader.
+  all graded and reported, none crashing the grader;
+* ``tamper``: correct code, but a cell switches the checks off and patches NumPy:
+  every test scores 0 and is flagged ``tampering``;
+* ``abuse``: one case per function (``ABUSE`` in tests/exercise_impls.py): labrnn's
+  implementation wrapped, imported under an alias or called from a helper,
+  ``os._exit``, an infinite loop whose bare ``except:`` swallows the time-out, a
+  memory hog, megabyte prints, an input changed in place, a list returned: each
+  costs that function its points only (the megabyte prints none), with its message
+  and flag.
+
+Grading twice gives the same result: the ``abuse`` student (whose verdicts depend on
+time and memory limits, if any do) is graded again and the grades CSV, the flags and
+the test cells' text must not change. (The instructor's loop of exercises/README.md
+was run twice in full on all samples too.)
 
 Needs nbgrader (``pip install -e ".[instructor]"``); skipped without it. Runs
-without network and without a Jupyter server; about 100 s on 2 busy cores, most of it
-kernel start-ups and nbgrader's own start-up.
+without network and without a Jupyter server; most of its time is kernel and
+interpreter start-ups and the time limits of the misbehaving samples.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ import pytest
 pytest.importorskip("nbgrader", reason="the grading loop needs nbgrader: "
                     "pip install -e '.[instructor]'")
 
-from exercise_impls import WRONG  # noqa: E402  (tests/ is on sys.path under pytest)
+from exercise_impls import ABUSE, WRONG  # noqa: E402  (tests/ is on sys.path under pytest)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
@@ -49,7 +62,9 @@ FUNCS = {"part1_elman": ["rnn_step_forward", "rnn_step_backward", "rnn_backward"
          "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
          "part3_architectures": ["bidirectional_combine", "beam_search",
                                  "additive_attention_weights"]}
-CELL_TIMEOUT = 10          # nbgrader's per-cell limit in this test (the course uses 120)
+CELL_TIMEOUT = 20          # nbgrader's per-cell limit in this test (the course uses 120)
+REGRADED = ("abuse",)    # graded a second time: the results must not change
+HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "sandbox.grade", "Graded in a fresh process")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -63,6 +78,19 @@ def _nbgrader(course, *args, timeout=400):
                           capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
+
+
+def _report(course):
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-m", "labrnn.checks.report"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return (course / "flags.csv").read_text()
+
+
+def _cell_texts(course, students):
+    return {(s, p.parent.name): _outputs(course, s, p.parent.name)
+            for s in students for p in sorted((course / "autograded" / s).glob("*/*.ipynb"))}
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +113,26 @@ def graded(tmp_path_factory):
         shutil.copytree(course / "release" / assignment,
                         course / "submitted" / "untouched" / assignment)
     log = _nbgrader(course, "autograde", "--create", "--force", "part*",
-                    f"--Execute.timeout={CELL_TIMEOUT}")
-    # Feedback for one student is enough to test it (each notebook costs a conversion).
-    _nbgrader(course, "generate_feedback", "--force", "part*", "--student=wrong_1")
+                    f"--Execute.timeout={CELL_TIMEOUT}", timeout=1200)
+    flags = _report(course)
+    # Feedback for a few students is enough to test it (each notebook costs a conversion).
+    for student in ("wrong_1", "abuse", "misbehaving"):
+        _nbgrader(course, "generate_feedback", "--force", "part*", f"--student={student}")
     _nbgrader(course, "export", "--to", str(course / "grades.csv"))
-    return course, log
+    first = {"csv": (course / "grades.csv").read_text(), "flags": flags,
+             "cells": _cell_texts(course, REGRADED)}
+    # Grade some students again, from scratch: the same grades, flags and messages.
+    for student in REGRADED:
+        _nbgrader(course, "autograde", "--force", "part*", f"--student={student}",
+                  f"--Execute.timeout={CELL_TIMEOUT}", timeout=600)
+    _nbgrader(course, "export", "--to", str(course / "grades_again.csv"))
+    second = {"csv": (course / "grades_again.csv").read_text(), "flags": _report(course),
+              "cells": _cell_texts(course, REGRADED)}
+    return course, log, first, second
+
+
+def _flags(course):
+    return list(csv.DictReader((course / "flags.csv").open()))
 
 
 def _scores(course, student, assignment):
@@ -131,7 +174,7 @@ def _assert_cell(course, student, assignment, func, full, fragment=None):
 @pytest.mark.parametrize("student", ["full", "alternative"])
 @pytest.mark.parametrize("assignment", sorted(FUNCS))
 def test_correct_code_scores_full_points(graded, student, assignment):
-    course, _ = graded
+    course = graded[0]
     scores = _scores(course, student, assignment)
     assert scores and all(s == m for s, m in scores.values()), scores
     for func in FUNCS[assignment]:
@@ -140,7 +183,7 @@ def test_correct_code_scores_full_points(graded, student, assignment):
 
 @pytest.mark.parametrize("assignment", sorted(FUNCS))
 def test_untouched_release_scores_zero(graded, assignment):
-    course, _ = graded
+    course = graded[0]
     for func in FUNCS[assignment]:
         _assert_cell(course, "untouched", assignment, func, full=False,
                      fragment=f"{func} is not implemented yet")
@@ -149,7 +192,7 @@ def test_untouched_release_scores_zero(graded, assignment):
 @pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("assignment", sorted(FUNCS))
 def test_each_wrong_implementation_loses_its_points(graded, assignment, k):
-    course, _ = graded
+    course = graded[0]
     if not (EXERCISES / "samples" / "submitted" / f"wrong_{k}" / assignment).exists():
         pytest.skip(f"no wrong_{k} sample for {assignment}")
     for func in FUNCS[assignment]:
@@ -167,7 +210,7 @@ def test_at_least_two_wrong_variants_per_function():
 
 
 def test_misbehaving_code_is_graded_and_reported(graded):
-    course, _ = graded
+    course = graded[0]
     a = "part1_elman"
     _assert_cell(course, "misbehaving", a, "rnn_step_forward", False,
                  "did not return within 5 s")
@@ -182,6 +225,8 @@ def test_misbehaving_code_is_graded_and_reported(graded):
     _assert_cell(course, "misbehaving", a, "clip_by_global_norm", True,
                  "more characters cut: remove debugging prints")
     assert len(out["test_clip_by_global_norm"]) < 5000
+    # the checks ran each function in its own process: the time-out names the function
+    assert "did not return within" in out["test_rnn_step_forward"]
     # An import that fails: reported in the student's cell, the test cell scores 0.
     assert "ModuleNotFoundError" in out["masked_cross_entropy"]
     _assert_cell(course, "misbehaving", a, "masked_cross_entropy", False,
@@ -192,7 +237,7 @@ def test_misbehaving_code_is_graded_and_reported(graded):
 
 
 def test_grades_exported_to_csv(graded):
-    course, _ = graded
+    course = graded[0]
     rows = list(csv.DictReader((course / "grades.csv").open()))
     by = {(r["student_id"], r["assignment"]): r for r in rows}
     for assignment in FUNCS:
@@ -201,8 +246,8 @@ def test_grades_exported_to_csv(graded):
         assert float(by[("untouched", assignment)]["score"]) == 0
 
 
-def test_feedback_generated(graded):
-    course, _ = graded
+def test_feedback_generated_without_hidden_tests(graded):
+    course = graded[0]
     html = (course / "feedback" / "wrong_1" / "part1_elman" / "part1_elman.html").read_text()
     assert "does not change when b_h changes" in html
     html = (course / "feedback" / "wrong_1" / "part2_gated" / "part2_gated.html").read_text()
@@ -210,3 +255,71 @@ def test_feedback_generated(graded):
     html = (course / "feedback" / "wrong_1" / "part3_architectures" /
             "part3_architectures.html").read_text()
     assert "reversing the whole padded time axis" in html
+    for page in sorted((course / "feedback").glob("*/*/*.html")):
+        text = page.read_text()
+        for secret in HIDDEN_TEXT:
+            assert secret not in text, f"{page}: hidden test text {secret!r} in the feedback"
+        # megabyte prints are cut: a page stays small (the styles alone are ~150 kB)
+        assert page.stat().st_size < 400_000, f"{page}: {page.stat().st_size} bytes"
+    # the megabyte printed at the top level of a cell is cut by the grader
+    out = _outputs(course, "abuse", "part1_elman")
+    assert "more characters cut by the grader" in out["sample_char"]
+    assert len(out["sample_char"]) < 10_000
+
+
+# ------------------------------------------------------------------ cheating and abuse
+def test_tampering_scores_zero_and_is_flagged(graded):
+    course = graded[0]
+    a = "part1_elman"
+    for func in FUNCS[a]:
+        _assert_cell(course, "tamper", a, func, full=False,
+                     fragment="FLAG [tampering] this notebook changed labrnn, its checks or "
+                              "NumPy")
+    text = _outputs(course, "tamper", a)["test_rnn_step_forward"]
+    assert "numpy.allclose (replaced)" in text
+    assert "labrnn.checks.notebook.check_" in text and "more in labrnn.checks.notebook" in text
+    rows = [r for r in _flags(course) if r["student_id"] == "tamper"]
+    assert {r["cell"] for r in rows if r["kind"] == "tampering"} == \
+        {f"test_{f}" for f in FUNCS[a]}
+    code = [r["message"] for r in rows if r["kind"] == "suspicious-code"]
+    assert any("calls setattr()" in m for m in code), code
+    assert any("assigns to np.allclose" in m for m in code), code
+
+
+@pytest.mark.parametrize("assignment,func", [(a, f) for a, cases in sorted(ABUSE.items())
+                                             for f in cases])
+def test_each_abuse_costs_its_function_only(graded, assignment, func):
+    course = graded[0]
+    _, fragment, flag = ABUSE[assignment][func]
+    full = func == "sample_char"              # megabyte prints, correct code: full points
+    _assert_cell(course, "abuse", assignment, func, full=full, fragment=fragment)
+    if flag:
+        kinds = {r["kind"] for r in _flags(course) if r["student_id"] == "abuse"
+                 and r["assignment"] == assignment and r["cell"] == f"test_{func}"}
+        assert flag in kinds, kinds
+
+
+def test_flags_are_reported_and_correct_code_raises_none(graded):
+    course = graded[0]
+    rows = _flags(course)
+    by_student = {}
+    for r in rows:
+        by_student.setdefault(r["student_id"], []).append(r)
+    for clean in ("full", "alternative", "untouched", "wrong_1", "wrong_2"):
+        assert clean not in by_student, by_student.get(clean)
+    labrnn_use = {(r["assignment"], r["cell"]) for r in by_student["abuse"]
+                  if r["kind"] == "labrnn-implementation"}
+    assert labrnn_use == {("part1_elman", "test_rnn_step_forward"),
+                          ("part1_elman", "test_rnn_step_backward"),
+                          ("part3_architectures", "test_beam_search")}
+    assert any(r["kind"] == "suspicious-code" and "_exit" in r["message"]
+               for r in by_student["abuse"])
+    assert {(r["cell"], r["kind"]) for r in by_student["misbehaving"]} >= \
+        {("test_sample_char", "deleted-cell")}
+
+
+def test_grading_twice_gives_the_same_results(graded):
+    _, _, first, second = graded
+    assert first["csv"] == second["csv"]
+    assert first["flags"] == second["flags"]
+    assert first["cells"] == second["cells"]

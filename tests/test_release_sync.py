@@ -99,6 +99,22 @@ def test_release_has_no_solution_hidden_test_or_output():
                 f"{path}: the release is stored without outputs"
 
 
+def test_samples_are_the_release_with_the_listed_solutions():
+    """The committed sample submissions are what tests/exercise_impls.py writes from the
+    committed release (regenerate both: the release, then `python tests/exercise_impls.py`)."""
+    from exercise_impls import build_sample, sample_sources
+    expected = set()
+    for (student, a), (solutions, deleted) in sample_sources().items():
+        path = EXERCISES / "samples" / "submitted" / student / a / f"{a}.ipynb"
+        expected.add(path)
+        built = build_sample(EXERCISES / "release" / a / f"{a}.ipynb", solutions, deleted)
+        committed = json.loads(path.read_text())
+        assert [(_source(c), _nbg(c)) for c in committed["cells"]] == \
+            [(_source(c), _nbg(c)) for c in built["cells"]], (
+            f"{path}: regenerate the samples: python tests/exercise_impls.py")
+    assert set((EXERCISES / "samples" / "submitted").glob("*/*/*.ipynb")) == expected
+
+
 def test_release_matches_a_fresh_generation(tmp_path):
     pytest.importorskip("nbgrader", reason="regenerating the release needs nbgrader: "
                         "pip install -e '.[instructor]'")

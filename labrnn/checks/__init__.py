@@ -13,6 +13,11 @@ prints a lot or never returns is reported as such (the shared machinery is in
 * :mod:`labrnn.checks.part1`: the Elman RNN, BPTT, clipping, masked loss, sampling.
 * :mod:`labrnn.checks.part2`: LSTM step forward and backward, GRU step forward.
 * :mod:`labrnn.checks.part3`: bidirectional merge, beam search, additive attention weights.
+
+These run in the calling process. The exercise notebooks call them through
+:mod:`labrnn.checks.notebook`, which runs each in a fresh, limited Python process
+(:mod:`labrnn.checks.sandbox`: isolation, tamper and labrnn-use detection, flags);
+:mod:`labrnn.checks.report` collects the flags of a graded class into ``flags.csv``.
 """
 
 from ._harness import CheckFailed, DEFAULT_TIMEOUT

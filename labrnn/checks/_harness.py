@@ -15,7 +15,14 @@ through :func:`call`, which
 
 A check never trusts a value it computed before the call: inputs are drawn
 fresh from the operating system's entropy on every call (``seed=None``), so a
-function that returns a remembered answer fails.
+function that returns a remembered answer fails; graded (hidden) tests pass a
+fixed ``seed`` so that grading is reproducible. :func:`call_args` calls the
+student's function on copies of its inputs and fails it if it changed one of
+them in place; :func:`expect_array` accepts arrays only (not lists).
+
+These checks run in the process that calls them. The exercise notebooks call
+them through :mod:`labrnn.checks.notebook` and :mod:`labrnn.checks.sandbox`,
+which run them in a fresh Python process with a time and a memory limit.
 """
 
 from __future__ import annotations
@@ -25,14 +32,15 @@ import io
 import signal
 import sys
 import threading
+import time
 import traceback
 
 import numpy as np
 
 from ..backend import to_numpy
 
-__all__ = ["CheckFailed", "call", "rng_for", "passed", "compare", "expect_array",
-           "expect_tuple", "first_mismatch", "close", "DEFAULT_TIMEOUT"]
+__all__ = ["CheckFailed", "call", "call_args", "rng_for", "passed", "compare", "expect_array",
+           "expect_tuple", "first_mismatch", "close", "DEFAULT_TIMEOUT", "STUDENT", "WATCH"]
 
 DEFAULT_TIMEOUT = 5.0          # seconds for one batch of calls to the student's code
 PRINT_LIMIT = 400              # characters of the student's own output shown per call
@@ -52,6 +60,18 @@ class CheckFailed(AssertionError):
     def _render_traceback_(self):
         lines = str(self).splitlines() or [""]
         return ["\x1b[0;31mCheckFailed\x1b[0m: " + lines[0]] + lines[1:]
+
+
+class _StudentState(threading.local):
+    """Whether the student's code is running now (read by the sandbox's tripwires)."""
+    active = False
+
+
+#: ``STUDENT.active`` is True exactly while :func:`call` runs the student's code.
+STUDENT = _StudentState()
+#: ``WATCH["started"]`` (time.monotonic()) and ``WATCH["limit"]`` (s) of the student's call
+#: now running, None between calls: the sandbox's watchdog reads them.
+WATCH = {"started": None, "limit": None}
 
 
 class _Deadline(BaseException):
@@ -148,8 +168,17 @@ def call(name, thunk, timeout=DEFAULT_TIMEOUT, what=None):
     or was interrupted. Whatever it printed is captured; a long output is cut.
     """
     out = _BoundedWriter(PRINT_LIMIT)
+
+    def student():
+        STUDENT.active = True
+        WATCH["limit"], WATCH["started"] = timeout, time.monotonic()
+        try:
+            return thunk()
+        finally:
+            STUDENT.active = False
+            WATCH["started"] = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        ok, value = _run_with_deadline(thunk, timeout)
+        ok, value = _run_with_deadline(student, timeout)
     if out.total:
         text = out.text()
         note = "" if out.total <= PRINT_LIMIT else \
@@ -170,6 +199,61 @@ def call(name, thunk, timeout=DEFAULT_TIMEOUT, what=None):
         failure.kind = "raised"
         raise failure
     return value
+
+
+def _copy_value(v):
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, dict):
+        return {k: _copy_value(x) for k, x in v.items()}
+    return v
+
+
+def _changed(before, after):
+    """True if ``after`` (what the student's function received) no longer equals ``before``."""
+    if isinstance(before, np.ndarray):
+        return not (isinstance(after, np.ndarray) and after.shape == before.shape
+                    and np.array_equal(after, before, equal_nan=True))
+    if isinstance(before, dict):
+        return (not isinstance(after, dict) or set(after) != set(before)
+                or any(_changed(before[k], after[k]) for k in before))
+    return False
+
+
+def _arg_names(fn, n):
+    try:
+        import inspect
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return names[:n] + [f"argument {k + 1}" for k in range(len(names), n)]
+
+
+def call_args(name, fn, args, timeout=DEFAULT_TIMEOUT, what=None, names=None):
+    """Call ``fn(*args)`` through :func:`call` on copies of ``args``; fail if it changed one.
+
+    A function that writes into its input arrays (``dh[t] += ...``, ``grads[k] *= ...``)
+    changes the caller's data: a false pass if only the returned value were checked.
+    ``names`` are the argument names for the message (by default the function's own).
+    """
+    copies = tuple(_copy_value(a) for a in args)
+    out = call(name, lambda: fn(*copies), timeout, what)
+    for k, (before, after) in enumerate(zip(args, copies)):
+        if _changed(before, after):
+            arg = (names or _arg_names(fn, len(args)))[k]
+            if isinstance(before, dict):
+                raise CheckFailed(
+                    f"{name} changed its input `{arg}` in place (an array in it was changed, "
+                    f"e.g. `g *= scale` on {arg}'s values, or its keys): the caller's "
+                    f"gradients are modified. Return a new dict of new arrays "
+                    f"({{k: g * scale for k, g in {arg}.items()}}) and leave `{arg}` untouched")
+            raise CheckFailed(
+                f"{name} changed its input `{arg}` in place (e.g. `{arg} += ...`, "
+                f"`{arg}[...] = ...` or `*=` on it): the caller's array is modified. Leave the "
+                f"inputs untouched: compute into new arrays, or work on a copy "
+                f"({arg} = {arg}.copy())")
+    return out
 
 
 # ----------------------------------------------------------------- what came back
@@ -193,14 +277,19 @@ def expect_tuple(name, value, names):
 
 
 def expect_array(label, value, shape, hint=""):
-    """``value`` must be a float array of ``shape``; returns it as a float64 NumPy array."""
-    if value is None or not hasattr(value, "shape"):
-        if isinstance(value, (list, float, int)) and not isinstance(value, bool):
-            arr = np.asarray(value, dtype=float)
-        else:
-            raise CheckFailed(f"{label} must be an array of shape {shape}; received {_describe(value)}")
-    else:
-        arr = to_numpy(value)
+    """``value`` must be a float array of ``shape``; returns it as a float64 NumPy array.
+
+    A list or tuple is refused (with what to do): the caller does array arithmetic
+    with the result (``h @ W.T``), which a list does not support.
+    """
+    if value is None or not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        if isinstance(value, (list, tuple)):
+            raise CheckFailed(f"{label} must be a NumPy array of shape {shape}; received "
+                              f"{_describe(value)}: return an array (build it with NumPy "
+                              "operations, or convert at the end with np.array(...)), not a "
+                              "Python list")
+        raise CheckFailed(f"{label} must be an array of shape {shape}; received {_describe(value)}")
+    arr = to_numpy(value)
     if tuple(arr.shape) != tuple(shape):
         extra = f" {hint}" if hint else ""
         raise CheckFailed(f"{label} has the wrong shape: received {tuple(arr.shape)}, expected "
@@ -257,15 +346,14 @@ def call_or_blame_orientation(name, fn, args, square_args, hint, timeout=DEFAULT
     pass ``None`` when the sizes are already square. ``hint`` says which
     products are meant, e.g. "x_t @ W_x.T is (B, 3H)".
     """
-    copy = lambda a: tuple(x.copy() if isinstance(x, np.ndarray) else x for x in a)  # noqa: E731
     try:
-        return call(name, lambda: fn(*copy(args)), timeout)
+        return call_args(name, fn, args, timeout)
     except CheckFailed as failure:
         if square_args is None or failure.kind != "raised":
             raise
         sq = square_args()
         try:
-            call(name, lambda: fn(*copy(sq)), timeout)
+            call_args(name, fn, sq, timeout)
         except CheckFailed:
             raise failure from None
         raise CheckFailed(f"{failure}\nIt runs when D == H, so {hint}") from None

@@ -4,7 +4,8 @@ Conventions are the book's (chapter 2): a batch of row vectors, ``x_t: (B, D)``,
 ``h: (B, H)``, ``W_xh: (H, D)``, ``W_hh: (H, H)``, ``b_h: (H,)``, so that
 ``h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)``; sequences are time-major
 ``(T, B, .)``. Every check draws fresh random inputs on each call (pass
-``seed=`` to repeat one) and compares with ``labrnn``'s implementation.
+``seed=`` to repeat one: the graded tests do) and compares with ``labrnn``'s
+implementation.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import operator
 import numpy as np
 
 from .. import elman, losses, optim
-from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_or_blame_orientation, close,
-                       compare, expect_array, expect_tuple, passed, rng_for)
+from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_args, call_or_blame_orientation,
+                       close, compare, expect_array, expect_tuple, passed, rng_for)
 
 __all__ = ["check_rnn_step_forward", "check_rnn_step_backward", "check_rnn_backward",
            "check_clip_by_global_norm", "check_masked_cross_entropy", "check_sample_char"]
@@ -99,7 +100,7 @@ def check_rnn_step_forward(rnn_step_forward, B=3, D=4, H=5, seed=None, timeout=D
     x, h_prev, W_xh, W_hh, b_h = args
     expected, _ = elman.rnn_step_forward(x, h_prev, {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h})
     try:
-        out = call(name, lambda: fn(*_copy(args)), timeout)
+        out = call_args(name, fn, args, timeout)
     except CheckFailed as failure:
         if D == H or failure.kind != "raised":
             raise
@@ -279,7 +280,7 @@ def _bptt_expected(args):
 
 def _bptt_run(name, fn, args, timeout):
     T, B, D = args[1].shape
-    out = call(name, lambda: fn(*_copy(args)), timeout)
+    out = call_args(name, fn, args, timeout)
     out = expect_tuple(name, out, BPTT_NAMES)
     exp = _bptt_expected(args)
     hints = {"dx": "dx has the shape of x: (T, B, D)", "dh0": "dh0 has the shape of h0: (B, H)",
@@ -349,7 +350,7 @@ def _clip_variants(grads, max_norm):
 def _clip_once(name, fn, grads, max_norm, timeout):
     norm = math.sqrt(sum(float((v * v).sum()) for v in grads.values()))
     ref, ref_norm = optim.clip_by_global_norm(grads, max_norm)
-    out = call(name, lambda: fn({k: v.copy() for k, v in grads.items()}, max_norm), timeout)
+    out = call_args(name, fn, (grads, max_norm), timeout)
     clipped, got_norm = expect_tuple(name, out, ("clipped_grads", "norm"))
     if not isinstance(clipped, dict):
         raise CheckFailed(f"the clipped gradients must be a dict with the same keys as grads "
@@ -434,7 +435,7 @@ def _ce_inputs(rng, T, B, C):
 
 
 def _ce_call(name, fn, args, timeout):
-    out = call(name, lambda: fn(*_copy(args)), timeout)
+    out = call_args(name, fn, args, timeout)
     loss, dl = expect_tuple(name, out, ("loss", "dlogits"))
     try:
         loss = float(np.asarray(loss).reshape(()))
@@ -477,8 +478,24 @@ def check_masked_cross_entropy(masked_cross_entropy, T=4, B=3, C=5, seed=None,
                           "the same as for logits - 1000: exp(1000) overflows. Subtract the "
                           "maximum logit of each position before exponentiating (softmax is "
                           "unchanged by that shift)")
+    # Exactness far in the tail: the target 40 below the best logit. -log p_y = 40 (+ a
+    # tiny log-sum-exp term); log(p_y + 1e-12) would cap it at -log(1e-12) = 27.6.
+    gap = np.zeros((1, 1, C))
+    gap[0, 0, 0] = 40.0
+    gap_args = (gap, np.ones((1, 1), dtype=np.int64) * (C - 1), np.ones((1, 1)))
+    gap_ref = float(losses.softmax_cross_entropy(*gap_args)[0])
+    gap_loss, _ = _ce_call(name, masked_cross_entropy, gap_args, timeout)
+    if not np.isclose(gap_loss, gap_ref, rtol=1e-6):
+        eps = (f" It equals -log(p_y + 1e-12): adding an epsilon inside the log caps the loss "
+               f"at -log(1e-12) = 27.6." if abs(gap_loss + math.log(math.exp(-gap_ref) + 1e-12))
+               < 1e-3 else "")
+        raise CheckFailed(f"with the target's logit 40 below the largest (logits {gap[0, 0]}, "
+                          f"target {C - 1}) the loss is {gap_loss:.6g}; it must be "
+                          f"-log softmax(z)[y] = {gap_ref:.6g}.{eps} Compute log-probabilities "
+                          "in log space, log_p = z - max(z) - log(sum(exp(z - max(z)))), "
+                          "without an epsilon")
     passed(f"{name} is correct: loss and gradient match, padding is ignored, and large "
-           f"logits are handled (T={T}, B={B}, C={C}).")
+           f"logits and a 40-logit gap are handled (T={T}, B={B}, C={C}).")
 
 
 # ================================================================== 6. temperature sampling
@@ -530,7 +547,7 @@ def _sampling_variants(z, T):
     ]
 
 
-def check_sample_char(sample_char, seed=2024, n_draws=N_DRAWS, timeout=20.0):
+def check_sample_char(sample_char, seed=None, n_draws=N_DRAWS, timeout=20.0):
     """Check ``sample_char(logits, temperature, rng) -> int`` (temperature sampling).
 
     The index must be drawn from ``softmax(logits / temperature)`` with the generator
@@ -543,15 +560,19 @@ def check_sample_char(sample_char, seed=2024, n_draws=N_DRAWS, timeout=20.0):
     approximation; p >= 0.02 here, so n p >= 80), so the 15 comparisons together
     wrongly fail fewer than 1 in 100 000 implementations, whatever order they draw
     random numbers in; the mistakes checked here miss by 10 or more standard errors.
-    The seed is fixed so that a given implementation always gets the same verdict.
+    With a given ``seed`` (the graded tests) the logits, their order and the
+    generators are fixed, so a given implementation always gets the same verdict;
+    ``seed=None`` draws one.
     """
     name = "sample_char"
-    fresh = rng_for(None)
+    if seed is None:
+        seed = int(rng_for(None).integers(2**31))
+    fresh = rng_for([seed, 1])
     z = fresh.permutation(_LOGITS)
     C = z.size
-    # 1. the type of the result
-    idx = _as_index(call(name, lambda: sample_char(z.copy(), 1.0, np.random.default_rng(seed)),
-                         timeout), C, name)
+    # 1. the type of the result (and the logits are left as they were)
+    idx = _as_index(call_args(name, sample_char, (z, 0.5, np.random.default_rng(seed)), timeout,
+                              names=("logits", "temperature", "rng")), C, name)
     # 2. reproducibility: the randomness must come from rng
     def draws(s, n=25):
         g = np.random.default_rng(s)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gru, lstm
-from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_or_blame_orientation, close,
+from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call_args, call_or_blame_orientation, close,
                        compare, expect_array, expect_tuple, passed, rng_for)
-from .part1 import _copy, _insensitive
+from .part1 import _insensitive
 
 __all__ = ["check_lstm_step_forward", "check_lstm_step_backward", "check_gru_step_forward"]
 
@@ -35,10 +35,10 @@ def _lstm_inputs(rng, B, D, H):
 
 
 def _np_lstm(x, h_prev, c_prev, W_x, W_h, b, order="ifgo", g_act="tanh", no_i=False,
-             no_f=False, h_mode="o*tanh(c)"):
+             no_f=False, h_mode="o*tanh(c)", b_zero=False):
     """An LSTM step with knobs reproducing the usual mistakes; returns (h, c, gates)."""
     H = h_prev.shape[-1]
-    a = x @ W_x.T + h_prev @ W_h.T + b
+    a = x @ W_x.T + h_prev @ W_h.T + (0.0 if b_zero else b)
     blocks = dict(zip(order, (a[:, k * H:(k + 1) * H] for k in range(4))))
     i, f, o = _sig(blocks["i"]), _sig(blocks["f"]), _sig(blocks["o"])
     g = np.tanh(blocks["g"]) if g_act == "tanh" else _sig(blocks["g"])
@@ -57,6 +57,12 @@ def _lstm_variants(args, k):
                             "i, f, g, o (the candidate g is rows 2H:3H, the output gate o is "
                             "rows 3H:4H)"),
         ({"order": "iofg"}, "the gate blocks are taken in the wrong order: it is i, f, g, o"),
+        ({"order": "igfo"}, "it matches the gate order i, g, f, o (TensorFlow/Keras store i, c, "
+                            "f, o): this course, like labrnn and PyTorch, stores i, f, g, o, so "
+                            "rows H:2H of W_x, W_h and b are the forget gate f and rows 2H:3H "
+                            "the candidate g"),
+        ({"b_zero": True}, "it matches the result without the bias: the pre-activation is "
+                           "a = x_t @ W_x.T + h_prev @ W_h.T + b"),
         ({"g_act": "sigmoid"}, "the candidate g uses a sigmoid; it uses tanh "
                                "(g_t = tanh(a_g), values in (-1, 1))"),
         ({"no_i": True}, "the input gate is missing: c_t = f * c_prev + i * g"),
@@ -91,6 +97,10 @@ def check_lstm_step_forward(lstm_step_forward, B=3, D=4, H=5, seed=None,
     if not close(c_t, c_ref) and _insensitive(name, fn, args, 2, rng, pick=lambda o: o[1]):
         raise CheckFailed("c_t does not change when c_prev changes: the cell keeps "
                           "f * c_prev (c_t = f * c_prev + i * g)")
+    if not (close(c_t, c_ref) and close(h_t, h_ref)) and _insensitive(name, fn, args, 5, rng):
+        raise CheckFailed("h_t and c_t do not change when b changes: is the bias added? "
+                          "a = x_t @ W_x.T + h_prev @ W_h.T + b, then split a into the four "
+                          "gate blocks")
     compare("c_t", c_t, c_ref, _lstm_variants(args, 1))
     compare("h_t", h_t, h_ref, _lstm_variants(args, 0))
     passed(f"{name} is correct: c_t and h_t match (gate order i, f, g, o; B={B}, D={D}, H={H}).")
@@ -98,17 +108,19 @@ def check_lstm_step_forward(lstm_step_forward, B=3, D=4, H=5, seed=None,
 
 # ================================================================== 8. LSTM step backward
 def _np_lstm_backward(dh, dc, x, h_prev, c_prev, W_x, W_h, b, dh_to_c=True, use_dc=True,
-                      carousel_f=True, order="ifgo", tanh_deriv="tc"):
+                      carousel_f=True, order="ifgo", tanh_deriv="tc", fwd_order="ifgo",
+                      b_zero=False, g_deriv="tanh", o_deriv="sigmoid", f_with="c_prev"):
     """LSTM step backward with knobs for the usual mistakes (defaults: correct)."""
-    _, c, (i, f, g, o) = _np_lstm(x, h_prev, c_prev, W_x, W_h, b)
+    _, c, (i, f, g, o) = _np_lstm(x, h_prev, c_prev, W_x, W_h, b, order=fwd_order,
+                                  b_zero=b_zero)
     tc = np.tanh(c)
-    da_o = dh * tc * o * (1 - o)
+    da_o = dh * tc * (o * (1 - o) if o_deriv == "sigmoid" else 1 - o * o)
     dct = dc if use_dc else 0.0
     if dh_to_c:
         dct = dct + dh * o * ((1 - tc * tc) if tanh_deriv == "tc" else (1 - c * c))
     da_i = dct * g * i * (1 - i)
-    da_f = dct * c_prev * f * (1 - f)
-    da_g = dct * i * (1 - g * g)
+    da_f = dct * (c_prev if f_with == "c_prev" else c) * f * (1 - f)
+    da_g = dct * i * ((1 - g * g) if g_deriv == "tanh" else g * (1 - g))
     parts = {"i": da_i, "f": da_f, "g": da_g, "o": da_o}
     da = np.concatenate([parts[k] for k in order], axis=1)
     dc_prev = dct * f if carousel_f else dct
@@ -131,6 +143,22 @@ def _lstm_bwd_variants(args, k):
         ({"order": "ifog"}, "the gate gradients are stacked with g and o swapped: da must be "
                             "[da_i, da_f, da_g, da_o]"),
         ({"tanh_deriv": "c"}, "the derivative of tanh(c_t) is 1 - tanh(c_t)**2, not 1 - c_t**2"),
+        ({"fwd_order": "igfo", "order": "igfo"},
+         "it matches the gate order i, g, f, o (TensorFlow/Keras store i, c, f, o), both when "
+         "the gates are recomputed and when da is stacked: this course stores i, f, g, o "
+         "(rows H:2H are the forget gate, 2H:3H the candidate g)"),
+        ({"b_zero": True}, "the gates are recomputed without the bias: "
+                           "a = x_t @ W_x.T + h_prev @ W_h.T + b"),
+        ({"g_deriv": "sigmoid"}, "the candidate's gradient uses g * (1 - g), the derivative of "
+                                 "the sigmoid; g = tanh(a_g), so da_g = dc * i * (1 - g**2)"),
+        ({"o_deriv": "tanh"}, "da_o uses 1 - o**2; o = sigmoid(a_o), whose derivative is "
+                              "o * (1 - o): da_o = dh_t * tanh(c_t) * o * (1 - o)"),
+        ({"f_with": "c_t"}, "da_f uses c_t; the forget gate multiplies the OLD cell, so "
+                            "da_f = dc * c_prev * f * (1 - f)"),
+        ({"dh_to_c": False, "carousel_f": False},
+         "the gradient reaching c_t through h_t = o * tanh(c_t) is missing, and dc_prev is not "
+         "multiplied by the forget gate: dc = dc_t + dh_t * o * (1 - tanh(c_t)**2), "
+         "dc_prev = dc * f"),
     )]
 
 
@@ -151,7 +179,7 @@ def check_lstm_step_backward(lstm_step_backward, B=3, D=4, H=5, seed=None,
     _, cache = lstm.lstm_step_forward(x, (h_prev, c_prev), {"W_x": W_x, "W_h": W_h, "b": b})
     dx, (dhp, dcp), g = lstm.lstm_step_backward((dh, dc), cache)
     expected = (dx, dhp, dcp, g["W_x"], g["W_h"], g["b"])
-    out = call(name, lambda: fn(*_copy(args)), timeout)
+    out = call_args(name, fn, args, timeout)
     out = expect_tuple(name, out, LSTM_GRAD_NAMES)
     hints = {"dx_t": "dx_t = da @ W_x has the shape of x_t", "dh_prev": "dh_prev = da @ W_h",
              "dc_prev": "dc_prev has the shape of c_prev", "dW_x": "dW_x = da.T @ x_t",
@@ -176,20 +204,21 @@ def _gru_inputs(rng, B, D, H):
 
 
 def _np_gru(x, h_prev, W_x, W_h, b, b_hn, order="rzn", flip=False, reset="after",
-            b_hn_where="inside"):
+            b_hn_where="inside", n_act="tanh", b_zero=False):
     H = h_prev.shape[-1]
-    ax = x @ W_x.T + b
+    ax = x @ W_x.T + (0.0 if b_zero else b)
     ah = h_prev @ W_h.T
     blk = {name: k for k, name in enumerate(order)}
     sl = lambda a, g: a[:, blk[g] * H:(blk[g] + 1) * H]          # noqa: E731
     r = _sig(sl(ax, "r") + sl(ah, "r"))
     z = _sig(sl(ax, "z") + sl(ah, "z"))
     W_hn = W_h[blk["n"] * H:(blk["n"] + 1) * H]
+    act = np.tanh if n_act == "tanh" else _sig
     if reset == "after":
         inner = sl(ah, "n") + (b_hn if b_hn_where == "inside" else 0.0)
-        n = np.tanh(sl(ax, "n") + r * inner + (b_hn if b_hn_where == "outside" else 0.0))
+        n = act(sl(ax, "n") + r * inner + (b_hn if b_hn_where == "outside" else 0.0))
     else:
-        n = np.tanh(sl(ax, "n") + (r * h_prev) @ W_hn.T + (b_hn if b_hn_where != "none" else 0))
+        n = act(sl(ax, "n") + (r * h_prev) @ W_hn.T + (b_hn if b_hn_where != "none" else 0))
     return z * n + (1 - z) * h_prev if flip else (1 - z) * n + z * h_prev
 
 
@@ -203,8 +232,17 @@ def _gru_variants(args):
                               "n = tanh(x_t @ W_xn.T + b_n + r * (h_prev @ W_hn.T + b_hn))"),
         ({"b_hn_where": "outside"}, "b_hn is added outside the reset; it belongs inside: "
                                     "r * (h_prev @ W_hn.T + b_hn)"),
-        ({"order": "zrn"}, "r and z are swapped: rows 0:H of W_x, W_h and b belong to the reset "
-                           "gate r, rows H:2H to the update gate z (order r, z, n)"),
+        ({"order": "zrn"}, "r and z are swapped (Keras stores z, r, h): rows 0:H of W_x, W_h and "
+                           "b belong to the reset gate r, rows H:2H to the update gate z "
+                           "(order r, z, n, as in labrnn and PyTorch)"),
+        ({"reset": "before", "flip": True}, "the reset gate is applied BEFORE the product AND "
+                                            "the update convention is flipped: n = tanh(x_t @ "
+                                            "W_xn.T + b_n + r * (h_prev @ W_hn.T + b_hn)) and "
+                                            "h_t = (1 - z) * n + z * h_prev"),
+        ({"n_act": "sigmoid"}, "the candidate n uses a sigmoid; it is n = tanh(...), values in "
+                               "(-1, 1)"),
+        ({"b_zero": True}, "it matches the result without the bias b: the input side is "
+                           "x_t @ W_x.T + b (b = [b_r, b_z, b_n])"),
         ({"flip": True, "order": "zrn"}, "r and z are swapped AND the update convention is "
                                          "flipped: the order is r, z, n and "
                                          "h_t = (1 - z) * n + z * h_prev"),

@@ -20,9 +20,8 @@ import numpy as np
 
 from .. import attention, decoding
 from ..masking import reverse_padded, sequence_mask
-from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, close, compare, expect_array,
+from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call_args, close, compare, expect_array,
                        expect_tuple, first_mismatch, passed, rng_for)
-from .part1 import _copy
 
 __all__ = ["check_bidirectional_combine", "check_beam_search",
            "check_additive_attention_weights"]
@@ -85,24 +84,28 @@ def _bidir_variants(args):
     return [(_np_bidir(*args, **kw), why) for kw, why in kw_why]
 
 
-def check_bidirectional_combine(bidirectional_combine, T=6, B=4, H=3, merge="concat",
+def check_bidirectional_combine(bidirectional_combine, T=6, B=4, H=3, merge=None,
                                 seed=None, timeout=DEFAULT_TIMEOUT):
     """Check ``bidirectional_combine(h_fw, h_bw_reversed, lengths, merge) -> y``
-    (book chapter 9): ``y`` (T, B, 2H) for ``merge="concat"``, (T, B, H) for ``"sum"``."""
+    (book chapter 9): ``y`` (T, B, 2H) for ``merge="concat"``, (T, B, H) for ``"sum"``.
+    ``merge=None`` (the default) checks both merges."""
     name = "bidirectional_combine"
     fn = bidirectional_combine
     rng = rng_for(seed)
-    h_fw, h_bw_rev, lengths = _bidir_inputs(rng, T, B, H)
-    args = (h_fw, h_bw_rev, lengths, merge)
-    ref = _np_bidir(*args)
-    out = call(name, lambda: fn(*_copy(args)), timeout)
-    width = 2 * H if merge == "concat" else H
-    hint = ("merge='concat' joins the two directions along the last axis: (T, B, 2H)"
-            if merge == "concat" else "merge='sum' adds the two directions: (T, B, H)")
-    y = expect_array("y", out, (T, B, width), hint)
-    compare("y", y, ref, _bidir_variants(args))
+    merges = ("concat", "sum") if merge is None else (merge,)
+    for merge in merges:
+        h_fw, h_bw_rev, lengths = _bidir_inputs(rng, T, B, H)
+        args = (h_fw, h_bw_rev, lengths, merge)
+        ref = _np_bidir(*args)
+        out = call_args(name, fn, args, timeout)
+        width = 2 * H if merge == "concat" else H
+        hint = ("merge='concat' joins the two directions along the last axis: (T, B, 2H)"
+                if merge == "concat" else "merge='sum' adds the two directions: (T, B, H)")
+        y = expect_array(f"y (merge={merge!r})", out, (T, B, width), hint)
+        compare(f"y (merge={merge!r})", y, ref, _bidir_variants(args))
+    shown = " and ".join(repr(m) for m in merges)
     passed(f"{name} is correct: both directions aligned in time, reversed within each length, "
-           f"zero at padding (merge={merge!r}, T={T}, B={B}, H={H}).")
+           f"zero at padding (merge={shown}, T={T}, B={B}, H={H}).")
 
 
 # ================================================================== 11. beam search
@@ -159,22 +162,60 @@ class _Model:
             beams = cand[:beam_width]
         return max(beams, key=lambda c: decoding.length_normalized(c[1], len(c[0]), alpha))
 
+    def search_drop_live(self, beam_width, max_len, alpha):
+        """The mistake: the hypotheses still live after max_len steps are dropped, only
+        those that produced EOS are ranked. Returns (tokens, log_prob) or None."""
+        beams, finished = [((), 0.0)], []
+        for _ in range(max_len):
+            cand = [(t + (v,), s + lp[v]) for t, s in beams
+                    for lp in [self.lp((self.bos,) + t)] for v in range(self.V)]
+            cand.sort(key=lambda c: -c[1])
+            finished += [c for c in cand[:beam_width] if c[0][-1] == self.eos]
+            beams = [c for c in cand[:beam_width] if c[0][-1] != self.eos]
+            if not beams:
+                break
+        if not finished:
+            return None
+        return max(finished, key=lambda c: decoding.length_normalized(c[1], len(c[0]), alpha))
 
-def _design(rng, V, beam_width, max_len, alpha, tries=300):
-    """A model on which the right answer differs from each diagnosed mistake."""
+
+def _design(rng, V, beam_width, max_len, alpha, live_best=False, tries=300):
+    """A model on which the right answer differs from each diagnosed mistake.
+
+    With ``live_best`` the best hypothesis is one still live after ``max_len`` steps
+    (it does not end with EOS) while some hypothesis did finish, so that dropping the
+    live hypotheses at ``max_len`` gives another answer: every model drawn from the same
+    ``rng`` state is the same, so the check catches that mistake every time.
+    """
     model = None
     for _ in range(tries):
         bos, eos = (int(i) for i in rng.choice(V, size=2, replace=False))
-        model = _Model(rng.integers(2**32), V, bos, eos, eos_bias=float(rng.uniform(-0.5, 1.0)))
+        bias = float(rng.uniform(-2.0, 0.0) if live_best else rng.uniform(-0.5, 1.0))
+        model = _Model(rng.integers(2**32), V, bos, eos, eos_bias=bias)
         ref = model.search(beam_width, max_len, alpha).tokens
+        greedy = model.search(1, max_len, alpha).tokens if beam_width > 1 else None
+        raw = model.search(beam_width, max_len, 0.0).tokens \
+            if alpha != 0 and beam_width > 1 else None
+        dropped = model.search_drop_live(beam_width, max_len, alpha)
+        if live_best:
+            # The best hypothesis is live at max_len, and dropping the live ones gives an
+            # answer of its own (greedy decoding often finds the live best here too, and
+            # extending through EOS always does: those are caught on the other model).
+            if ref[-1] != eos and dropped is not None and dropped[0] != ref \
+                    and dropped[0] not in (greedy, raw):
+                return model
+            continue
         others = [model.search_through_eos(beam_width, max_len, alpha)[0]]
-        if beam_width > 1:
-            others.append(model.search(1, max_len, alpha).tokens)
-        if alpha != 0 and beam_width > 1:
-            others.append(model.search(beam_width, max_len, 0.0).tokens)
+        others += [o for o in (greedy, raw) if o is not None]
+        if dropped is not None and dropped[0] != ref:
+            others.append(dropped[0])
         if len(set(others)) == len(others) and ref not in others:
             return model
-    return model
+    if not live_best:
+        return model                    # the best found: some mistakes may share answers
+    raise RuntimeError(f"no test model found for V={V}, beam_width={beam_width}, "
+                       f"max_len={max_len}, alpha={alpha} (live_best={live_best}): "
+                       "use other sizes")
 
 
 def _tokens_of(name, value):
@@ -191,8 +232,8 @@ def _tokens_of(name, value):
 def _check_beam_once(name, fn, model, beam_width, max_len, alpha, timeout):
     ref = model.search(beam_width, max_len, alpha)
     step_fn = model.student_step_fn()
-    out = call(name, lambda: fn(step_fn, model.bos, model.eos, beam_width, max_len, alpha),
-               timeout)
+    out = call_args(name, fn, (step_fn, model.bos, model.eos, beam_width, max_len, alpha),
+                    timeout)
     tokens, score = expect_tuple(name, out, ("tokens", "score"))
     if tokens is None:
         raise CheckFailed(f"tokens must be a list of integer token ids; {name} returned None "
@@ -214,6 +255,14 @@ def _check_beam_once(name, fn, model, beam_width, max_len, alpha, timeout):
             raise CheckFailed("step_fn was called on a prefix that already contains eos: a "
                               "hypothesis that produces eos is finished and must not be "
                               "extended (it leaves the beam and waits in the finished list)")
+        dropped = model.search_drop_live(beam_width, max_len, alpha)
+        if (ref.tokens[-1] != model.eos and dropped is not None and toks == dropped[0]
+                and toks != model.search(beam_width, max_len, 0.0).tokens):
+            raise CheckFailed(f"tokens {list(toks)} are the best of the hypotheses that produced "
+                              f"eos, but the best answer {list(ref.tokens)} was still live (in "
+                              f"the beam, without eos) after max_len={max_len} steps: the "
+                              "hypotheses still live after max_len steps count as finished too; "
+                              "add them to the finished list before ranking")
         if beam_width > 1 and toks == model.search(1, max_len, alpha).tokens:
             raise CheckFailed(f"tokens {list(toks)} are the greedy answer (the single most "
                               f"likely token at every step): keep the beam_width={beam_width} "
@@ -263,8 +312,9 @@ def check_beam_search(beam_search, V=4, beam_width=2, max_len=5, alpha=1.0, seed
     :func:`labrnn.decoding.beam_search`."""
     name = "beam_search"
     rng = rng_for(seed)
-    for _ in range(2):
-        model = _design(rng, V, beam_width, max_len, alpha)
+    # (with one beam, a finished hypothesis ends the search: nothing is live beside it)
+    for live_best in ((False, True) if beam_width > 1 else (False,)):
+        model = _design(rng, V, beam_width, max_len, alpha, live_best=live_best)
         _check_beam_once(name, beam_search, model, beam_width, max_len, alpha, timeout)
     passed(f"{name} is correct: the best hypothesis and its length-normalised score match "
            f"(V={V}, beam_width={beam_width}, max_len={max_len}, alpha={alpha:g}).")
@@ -295,6 +345,27 @@ def _attn_draw(rng, T, B, Hq, Hk, A, large):
     else:
         mask = sequence_mask(_lengths(rng, T, B), T)
     return q, keys, W_q, W_k, v, mask
+
+
+def _attn_padded_dominant(rng, T, B, Hq, Hk, A, tries=200):
+    """Inputs whose largest score in some sequence is at a PADDED step, 800+ above every
+    real step of that sequence (None if the sizes allow no padding): a softmax that takes
+    the max over all steps then underflows to 0 / 0 = nan at the real steps."""
+    for _ in range(tries):
+        q, keys, W_q, W_k, v, mask = _attn_draw(rng, T, B, Hq, Hk, A, large=False)
+        if mask.all():
+            return None
+        v = v * (3000.0 / np.abs(v).sum())
+        keys = keys.copy()
+        for t, b in zip(*np.nonzero(~mask)):
+            want = 30.0 * np.sign(v) - q[b] @ W_q.T            # tanh(.) close to sign(v)
+            keys[t, b] = np.linalg.lstsq(W_k, want, rcond=None)[0]
+        e = np.tanh(keys @ W_k.T + (q @ W_q.T)[None]) @ v
+        pad_max = np.where(mask, -np.inf, e).max(axis=0)
+        real_max = np.where(mask, e, -np.inf).max(axis=0)
+        if np.any(pad_max > real_max + 800):
+            return q, keys, W_q, W_k, v, mask
+    return None
 
 
 def _np_attn(q, keys, W_q, W_k, v, mask, masking="inf", axis=0, use_tanh=True):
@@ -339,15 +410,31 @@ def check_additive_attention_weights(additive_attention_weights, T=5, B=3, Hq=4,
     rng = rng_for(seed)
     hint = ("alpha is time-major like keys: alpha[t, b] is the weight of keys[t, b]"
             if B != T else "")
-    for large in (False, True):
-        args = _attn_inputs(rng, T, B, Hq, Hk, A, large)
+    for case in ("plain", "large", "padded_max"):
+        if case == "padded_max":
+            args = _attn_padded_dominant(rng, T, B, Hq, Hk, A)
+            if args is None:                  # no padding possible at these sizes
+                continue
+        else:
+            args = _attn_inputs(rng, T, B, Hq, Hk, A, case == "large")
+        large = case != "plain"
         q, keys, W_q, W_k, v, mask = args
         _, ref, _ = attention.attention_forward(q, keys, {"W_q": W_q, "W_k": W_k, "v": v},
                                                 "additive", mask)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            out = call(name, lambda: fn(*_copy(args)), timeout)
+            out = call_args(name, fn, args, timeout)
         if large and hasattr(out, "shape") and tuple(out.shape) == (T, B):
             bad = ~np.isfinite(np.asarray(out, dtype=float))
+            if bad.any() and case == "padded_max":
+                e = np.tanh(keys @ W_k.T + (q @ W_q.T)[None]) @ v
+                raise CheckFailed(
+                    f"alpha holds {'nan' if np.isnan(np.asarray(out, float)).any() else 'inf'} "
+                    f"when a PADDED step has the largest score (here up to "
+                    f"{np.where(mask, -np.inf, e).max():.0f} at padding, the real steps of that "
+                    f"sequence far lower): the max subtracted before exp is taken over the "
+                    "padded steps too, so every real step underflows to exp(-1000) = 0 and "
+                    "the softmax is 0 / 0. Mask first, then take the max over the real steps: "
+                    "e = np.where(mask, e, -np.inf); e - e.max(axis=0, keepdims=True)")
             if bad.any():
                 e = np.tanh(keys @ W_k.T + (q @ W_q.T)[None]) @ v
                 raise CheckFailed(
