@@ -59,11 +59,15 @@ def _linear(backend, eigs=(0.5, -0.3, 0.8)):
 def test_search_finds_the_fixed_point_of_a_linear_system(backend):
     p, x, star, _ = _linear(backend)
     h0 = backend.asarray(np.random.default_rng(4).normal(0, 2.0, (5, 3)))
+    # Adam alone: how far it gets in a fixed number of steps depends on the arithmetic's
+    # last bits, so only a large decrease is asserted; Newton then lands on the point.
+    adam = find_fixed_points(p, h0, "elman", x, activation="identity", steps=3000, lr=0.05,
+                             decay=0.9999)
+    assert adam.q_history[-1] < 1e-3 * adam.q_history[0] and adam.q_history[0] > 1e-2
     fp = find_fixed_points(p, h0, "elman", x, activation="identity", steps=3000, lr=0.05,
-                           decay=0.9999, tol=1e-12)
+                           decay=0.9999, tol=1e-12, newton_steps=5)
     assert fp.converged.all(), fp.q
-    np.testing.assert_allclose(fp.h, np.broadcast_to(star, (5, 3)), atol=1e-5)
-    assert fp.q_history[0] > 1e-2 > 1e-10 > fp.q_history[-1]
+    np.testing.assert_allclose(fp.h, np.broadcast_to(star, (5, 3)), atol=1e-8)
 
 
 def test_newton_is_exact_in_one_step_on_a_linear_system(backend):
