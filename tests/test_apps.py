@@ -78,3 +78,22 @@ def test_loss_went_down_needs_enough_values():
     assert not loss_went_down([1.0] * 10)
     with pytest.raises(ValueError, match="need at least 10 losses to compare, received 4"):
         loss_went_down([1.0] * 4)
+
+
+def test_lorenz_rollout_feeds_its_own_predictions_back():
+    from labrnn.cells import init_cell
+    params = init_cell("gru", 3, 8, 3, seed=0)
+    warm = lorenz.data("test", n_test=2, traj_steps=200)[:20]
+    free = lorenz.rollout(params, warm, 3)
+    assert free.shape == (3, 2, 3)
+    # step k + 1 of the rollout equals a rollout warmed up on the true states plus the
+    # rollout's own first k predictions
+    again = lorenz.rollout(params, np.concatenate([warm, free[:1]]), 2)
+    np.testing.assert_allclose(again, free[1:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lorenz.denormalise(lorenz.normalise(warm)), warm, rtol=1e-15)
+
+
+def test_flipflop_hidden_states_shape():
+    params, _ = flipflop.load()
+    x, _ = flipflop.test_set()
+    assert flipflop.hidden_states(params, x[:5, :2]).shape == (5, 2, 64)
