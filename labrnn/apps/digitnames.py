@@ -2,7 +2,7 @@
 
 ::
 
-    python -m labrnn.apps.digitnames train          # a few minutes on one core
+    python -m labrnn.apps.digitnames train          # 8 min on a busy shared 2-core machine
     python -m labrnn.apps.digitnames evaluate
 
 Data: :func:`labrnn.datasets.digits.load_split` (1257 training images, 540

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m labrnn.apps.flipflop train            # about 2 minutes on one core
+    python -m labrnn.apps.flipflop train            # 3 min on a busy shared 2-core machine
     python -m labrnn.apps.flipflop evaluate         # recompute the committed metric
 
 The network (``H`` tanh units, equation ``rnn-state``, a linear read-out

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m labrnn.apps.lorenz train              # a few minutes on one core
+    python -m labrnn.apps.lorenz train              # 26 min on a busy shared 2-core machine
     python -m labrnn.apps.lorenz evaluate
 
 Data: :func:`labrnn.dynamics.lorenz_trajectories` (RK4, ``dt = 0.01``, every

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m labrnn.apps.recall train              # 18 short runs, about 10 minutes on one core
+    python -m labrnn.apps.recall train              # 18 short runs, 21 min on a busy shared machine
     python -m labrnn.apps.recall evaluate
 
 For every cell in :data:`CELLS`, every number of stored pairs ``P`` in
