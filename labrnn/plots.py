@@ -640,6 +640,60 @@ def plot_forecasts(x, truth, forecasts, origin=None, xlabel="year", ylabel="CO$_
         ax.set_title(title)
     ax.legend(frameon=True, framealpha=0.9, fontsize="small", loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
+
+
+# ---- Part V (chapters 19 and 20): generation from a vector, dynamics and memories -------
+
+def plot_digit_names(images, titles, ncols=8, title=None):
+    """A grid of 8 x 8 digit images (N, 64) with a caption under each (e.g. the generated name)."""
+    plt = _plt()
+    imgs = np.asarray(to_numpy(images), dtype=float)
+    if imgs.ndim != 2 or imgs.shape[1] != 64:
+        raise ValueError(f"images must have shape (N, 64) (8 x 8 pixels per row), received "
+                         f"{imgs.shape}")
+    if len(titles) != len(imgs):
+        raise ValueError(f"{len(titles)} titles for {len(imgs)} images")
+    n = len(imgs)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(imgs[k].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_title(str(titles[k]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_name_probabilities(alphas, probs, names, xlabel=r"mixing weight $\alpha$", title=None,
+                            top=None):
+    """Probability of each candidate sequence along a path (e.g. an interpolation between two inputs).
+
+    ``alphas`` (K,), ``probs`` (K, N) with one column per name in ``names``
+    (N,); the mass left to sequences not listed, ``1 - sum``, is drawn
+    dashed. ``top``: draw only the ``top`` names with the largest peak probability.
+    """
+    plt = _plt()
+    a = np.asarray(alphas, dtype=float)
+    P = np.asarray(to_numpy(probs), dtype=float)
+    if P.ndim != 2 or P.shape != (len(a), len(names)):
+        raise ValueError(f"probs must have shape (len(alphas)={len(a)}, len(names)="
+                         f"{len(names)}), received {P.shape}")
+    order = np.argsort(-P.max(axis=0), kind="stable")
+    keep = order if top is None else order[:top]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for j in sorted(keep):
+        ax.plot(a, P[:, j], marker=".", label=str(names[j]))
+    ax.plot(a, 1.0 - P.sum(axis=1), color="gray", linestyle="--", label="any other string")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("probability")
+    ax.set_ylim(-0.02, 1.02)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -786,5 +840,144 @@ def plot_alignments(panels, xlabel="source character", ylabel="output character"
         ax.set_xlabel(xlabel)
         ax.set_title(str(title), fontsize="small")
     axes[0][0].set_ylabel(ylabel)
+
+
+def plot_rollout(t, true, pred, diverge_at=None, labels=("x", "y", "z"), title=None):
+    """Free rollout against the true trajectory, one panel per coordinate.
+
+    ``t`` (T,), ``true`` and ``pred`` (T, D); ``diverge_at`` (a time) draws a
+    vertical line where the rollout leaves the truth.
+    """
+    plt = _plt()
+    tt = np.asarray(t, dtype=float)
+    X, Y = np.asarray(to_numpy(true), dtype=float), np.asarray(to_numpy(pred), dtype=float)
+    if X.shape != Y.shape or X.ndim != 2 or X.shape[0] != len(tt):
+        raise ValueError(f"true and pred must have shape (T={len(tt)}, D), received {X.shape} "
+                         f"and {Y.shape}")
+    D = X.shape[1]
+    fig, axes = plt.subplots(D, 1, figsize=(7, 1.6 * D + 0.6), sharex=True, squeeze=False)
+    for d, ax in enumerate(axes[:, 0]):
+        ax.plot(tt, X[:, d], color="black", label="true system")
+        ax.plot(tt, Y[:, d], color="C1", linestyle="--", label="network, free-running")
+        if diverge_at is not None:
+            ax.axvline(diverge_at, color="C3", linewidth=1)
+        ax.set_ylabel(labels[d] if d < len(labels) else f"x{d}")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(frameon=False, fontsize="small", loc="upper right")
+    axes[-1, 0].set_xlabel("time")
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_growth(t, errors, rate=None, threshold=None, title=None):
+    """Distance between trajectories against time on a log axis.
+
+    ``errors`` maps a label to (T,) distances (e.g. the median over several
+    trajectories); ``rate`` draws the reference growth ``e0 * exp(rate t)``
+    from the first curve's first value (a Lyapunov exponent); ``threshold`` a
+    horizontal line (the divergence threshold).
+    """
+    plt = _plt()
+    tt = np.asarray(t, dtype=float)
+    if not errors:
+        raise ValueError("plot_error_growth needs at least one curve")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    first = None
+    for label, e in errors.items():
+        e = np.asarray(to_numpy(e), dtype=float)
+        if e.shape != tt.shape:
+            raise ValueError(f"curve {label!r} has shape {e.shape}, t has {tt.shape}")
+        ax.plot(tt, e, label=str(label))
+        first = e if first is None else first
+    if rate is not None:
+        ax.plot(tt, first[0] * np.exp(rate * (tt - tt[0])), color="gray", linestyle=":",
+                label=rf"$\propto e^{{{rate:g}\,t}}$")
+    if threshold is not None:
+        ax.axhline(threshold, color="C3", linewidth=1, label="threshold")
+    ax.set_yscale("log")
+    ax.set_xlabel("time")
+    ax.set_ylabel("distance")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+_FP_STYLE = {"stable": ("o", "C0", "stable (attractor)"), "saddle": ("x", "C3", "saddle"),
+             "unstable": ("^", "C2", "unstable")}
+
+
+def plot_fixed_points(states, points, kinds, labels=None, title=None):
+    """Fixed points over the cloud of visited states, in a 2-D or 3-D projection.
+
+    ``states`` (N, k) projected hidden states (drawn faintly), ``points``
+    (M, k) projected fixed points, ``kinds`` (M,) each ``"stable"``,
+    ``"saddle"`` or ``"unstable"``; ``labels`` (M,) optional text by each point
+    (e.g. the bits a stable point stores). ``k`` is 2 or 3.
+    """
+    plt = _plt()
+    S, Pn = np.asarray(to_numpy(states), dtype=float), np.asarray(to_numpy(points), dtype=float)
+    if S.ndim != 2 or Pn.ndim != 2 or S.shape[1] != Pn.shape[1] or S.shape[1] not in (2, 3):
+        raise ValueError(f"states and points must have shapes (N, k) and (M, k) with k = 2 or 3, "
+                         f"received {S.shape} and {Pn.shape}")
+    if len(kinds) != len(Pn) or any(k not in _FP_STYLE for k in kinds):
+        raise ValueError(f"kinds must give one of {list(_FP_STYLE)} for each of the {len(Pn)} "
+                         f"points, received {list(kinds)}")
+    k = S.shape[1]
+    fig = plt.figure(figsize=(5.5, 4.5))
+    ax = fig.add_subplot(projection="3d" if k == 3 else None)
+    ax.scatter(*S.T, s=2, color="lightgray", alpha=0.5, label="visited states")
+    for kind, (marker, colour, text) in _FP_STYLE.items():
+        sel = np.array([c == kind for c in kinds], dtype=bool)
+        if sel.any():
+            ax.scatter(*Pn[sel].T, marker=marker, s=50, color=colour, label=text)
+    if labels is not None:
+        for p, lab in zip(Pn, labels):
+            if lab:
+                ax.text(*p, f" {lab}", fontsize=8)
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    if k == 3:
+        ax.set_zlabel("PC 3")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_by(x, accuracies, xlabel, ylabel="test accuracy", chance=None, title=None):
+    """Accuracy against a task parameter for several models, every seed drawn.
+
+    ``accuracies`` maps a model name to an array (len(x), seeds): the median
+    is the line, each seed a dot. ``chance`` draws the guessing level.
+    """
+    plt = _plt()
+    xs = np.asarray(x, dtype=float)
+    if not accuracies:
+        raise ValueError("plot_accuracy_by needs at least one model")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for i, (name, acc) in enumerate(accuracies.items()):
+        A = np.asarray(acc, dtype=float)
+        if A.ndim != 2 or A.shape[0] != len(xs):
+            raise ValueError(f"accuracies[{name!r}] must have shape (len(x)={len(xs)}, seeds), "
+                             f"received {A.shape}")
+        ax.plot(xs, np.median(A, axis=1), marker="o", color=f"C{i}", label=str(name))
+        for j in range(A.shape[1]):
+            ax.scatter(xs, A[:, j], s=10, color=f"C{i}", alpha=0.5)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle="--", linewidth=1, label="chance")
+    ax.set_xticks(xs)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
