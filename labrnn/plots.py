@@ -471,3 +471,37 @@ def plot_dropout_masks(masks, xlabel="feature", ylabel="time step", title=None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_learning_curves(train, val, best_step=None, baselines=None, xlabel="update",
+                         ylabel="loss (nats)", title=None):
+    """Training and validation curves of one run, with early stopping marked (chapters 12, 13).
+
+    ``train`` and ``val`` are sequences of ``(step, value)`` pairs (the JSON logs of the
+    training scripts store them so); ``best_step`` draws a dotted vertical line where the
+    validation loss was lowest (the kept parameters); ``baselines`` maps a label to a
+    value drawn as a dashed horizontal line (e.g. an n-gram model's loss). Returns the Figure.
+    """
+    plt = _plt()
+    curves = {}
+    for name, pairs in (("training", train), ("validation", val)):
+        arr = np.asarray(pairs, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+            raise ValueError(f"{name} curve must be a non-empty sequence of (step, value) "
+                             f"pairs, received shape {arr.shape}")
+        curves[name] = arr
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for (name, arr), style in zip(curves.items(), ("-", "-o")):
+        ax.plot(arr[:, 0], arr[:, 1], style, markersize=3, label=name)
+    for k, (label, value) in enumerate((baselines or {}).items()):
+        ax.axhline(float(value), linestyle="--", linewidth=1, color=f"C{k + 2}", label=label)
+    if best_step is not None:
+        ax.axvline(float(best_step), linestyle=":", color="gray", label=f"best validation (update {best_step})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
