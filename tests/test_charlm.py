@@ -56,9 +56,11 @@ def test_evaluate_carries_the_state_like_one_long_pass():
 
 
 def test_a_few_training_steps_lower_the_loss(tmp_path):
+    small = tmp_path / "small.txt"          # the first 60,000 characters: 48k train, 6k val, 6k test
+    small.write_text(tinyshakespeare.load_text()[:60_000])
     _, log = charlm.train(hidden=24, embed=8, T=16, B=8, steps=60, lr=1e-2, warmup=5,
                           eval_every=20, sample_at=[10], out=tmp_path / "m", progress=False,
-                          test_slice=400)
+                          test_slice=400, text_path=small)
     losses = [v for _, v in log["train"]]
     assert losses[-1] < losses[0] - 0.3, losses
     assert log["val"][-1][1] < log["val"][0][1]
@@ -69,12 +71,13 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     # continuing from the checkpoint counts updates on and keeps the first run's log
     _, log2 = charlm.train(hidden=24, embed=8, T=16, B=8, steps=20, lr=5e-3, warmup=5,
                            eval_every=10, out=tmp_path / "run2" / "m", progress=False,
-                           test_slice=400, init=tmp_path / "m")
+                           test_slice=400, init=tmp_path / "m", text_path=small)
     assert log2["val"][0][0] == log["best_step"] + 10
     assert log2["previous"]["best_step"] == log["best_step"]
     assert log2["metrics"]["val_nats"] <= meta["metrics"]["val_nats"] + 1e-6
     with pytest.raises(ValueError, match="does not match hidden=12"):
-        charlm.train(hidden=12, embed=8, steps=1, out=None, progress=False, init=tmp_path / "m")
+        charlm.train(hidden=12, embed=8, steps=1, out=None, progress=False, init=tmp_path / "m",
+                     text_path=small)
 
 
 def test_sampling_is_seeded_and_uses_the_vocabulary():
