@@ -13,7 +13,8 @@ contiguous streams, each walked in chunks of T characters; the state ``(h, c)``
 at the end of a chunk starts the next one (carried), but no gradient flows
 back across the cut. The script::
 
-    python -m labrnn.apps.charlm train --hidden 512 --steps 1400 --seed 0
+    python -m labrnn.apps.charlm train --hidden 384 --steps 1000 --seed 0
+    python -m labrnn.apps.charlm train --steps 800 --lr 2e-3 --seed 1 --init checkpoints/charlm/lstm
 
 writes ``checkpoints/charlm/lstm.npz/.json`` (the parameters with the best
 validation loss, early stopping) and ``checkpoints/charlm/log.json`` (training and
@@ -222,8 +223,8 @@ def _to_bits(nats):
     return {"nats": nats, "bpc": nats / math.log(2), "perplexity": math.exp(nats)}
 
 
-def train(*, hidden=512, layers=1, embed=48, T=64, B=64, steps=1400, lr=3e-3, warmup=50,
-          final_lr_frac=0.05, dropout=0.25, clip=5.0, seed=0, eval_every=100, patience=5,
+def train(*, hidden=384, layers=1, embed=48, T=64, B=64, steps=1000, lr=3e-3, warmup=50,
+          final_lr_frac=0.05, dropout=0.2, clip=5.0, seed=0, eval_every=100, patience=5,
           sample_at=(), max_cpu_minutes=None, out=DEFAULT_CHECKPOINT, log_path=None,
           progress=True, text_path=None, test_slice=4000, init=None):
     """Train the model (truncated BPTT with a carried state, Adam, warm-up + cosine decay,
@@ -353,20 +354,20 @@ def main(argv=None):
                                  description="Character-level LSTM language model on tinyshakespeare")
     sub = ap.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train and write the checkpoint and the log")
-    tr.add_argument("--hidden", type=int, default=512)
+    tr.add_argument("--hidden", type=int, default=384)
     tr.add_argument("--layers", type=int, default=1)
     tr.add_argument("--embed", type=int, default=48)
     tr.add_argument("--T", type=int, default=64, help="truncation length (characters per chunk)")
     tr.add_argument("--B", type=int, default=64, help="parallel streams (batch size)")
-    tr.add_argument("--steps", type=int, default=1400)
+    tr.add_argument("--steps", type=int, default=1000)
     tr.add_argument("--lr", type=float, default=3e-3)
     tr.add_argument("--warmup", type=int, default=50)
-    tr.add_argument("--dropout", type=float, default=0.25)
+    tr.add_argument("--dropout", type=float, default=0.2)
     tr.add_argument("--clip", type=float, default=5.0)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--eval-every", type=int, default=100)
-    tr.add_argument("--patience", type=int, default=5)
-    tr.add_argument("--sample-at", type=int, nargs="*", default=[25, 100, 300, 800])
+    tr.add_argument("--patience", type=int, default=4)
+    tr.add_argument("--sample-at", type=int, nargs="*", default=[25, 100, 300, 600])
     tr.add_argument("--max-cpu-minutes", type=float, default=None,
                     help="stop (keeping the best parameters) after this much CPU time")
     tr.add_argument("--out", default=str(DEFAULT_CHECKPOINT))
