@@ -39,7 +39,7 @@ from .lnlstm import (
 )
 from . import convert
 from .losses import softmax_cross_entropy, binary_cross_entropy, mean_squared_error
-from .optim import SGD, Adam, clip_by_value, clip_by_global_norm, global_norm
+from .optim import SGD, RMSProp, Adam, clip_by_value, clip_by_global_norm, global_norm
 from .init import glorot_uniform, uniform, orthogonal, identity_init
 from .models import ElmanRNN
 from .train import sequence_loss_and_grads, truncated_bptt

@@ -72,8 +72,11 @@ def softmax_cross_entropy(logits, targets, mask=None):
 def binary_cross_entropy(logits, targets, mask=None):
     """Mean binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1].
 
-    Computed from logits without forming ``log(sigmoid)``:
-    ``max(z, 0) - z*y + log(1 + exp(-|z|))``; gradient ``sigmoid(z) - y``.
+    Computed from logits without forming ``log(sigmoid)`` (equation ``bce-stable``):
+    ``max(z, 0) - z*y + log1p(exp(-|z|))``; gradient ``sigmoid(z) - y``. ``log1p``
+    matters for large ``|z|``: ``1 + exp(-|z|)`` rounds to 1 once ``exp(-|z|)`` is
+    below the float spacing near 1, so ``log(1 + exp(-30))`` is off by about 1e-3
+    relative and ``log(1 + exp(-40))`` is 0 instead of about 4e-18.
     ``logits`` and ``targets`` share a shape; ``mask`` has that shape too.
     """
     xp = namespace(logits, targets, names=["logits", "targets"])
@@ -88,7 +91,7 @@ def binary_cross_entropy(logits, targets, mask=None):
                          f"[{float(xp.min(y))}, {float(xp.max(y))}]")
     m, count = _mask(mask, tuple(logits.shape), logits)
     z = logits
-    per = xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log(1.0 + xp.exp(-xp.abs(z)))
+    per = xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
     loss = xp.sum(per * m) / count
     return loss, (sigmoid(z) - y) * m / count
 

@@ -87,6 +87,34 @@ class SGD:
         return params
 
 
+class RMSProp:
+    """RMSProp (Tieleman & Hinton 2012): each parameter's step is divided by a running
+    root-mean-square of its gradients (equation ``opt-rmsprop``).
+
+    ``v <- rho v + (1 - rho) g^2``; ``theta <- theta - lr * g / (sqrt(v) + eps)``,
+    with ``v`` starting at 0 (no bias correction, unlike :class:`Adam`).
+    """
+
+    def __init__(self, lr=1e-3, rho=0.9, eps=1e-8):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, received {lr}")
+        if not 0 <= rho < 1:
+            raise ValueError(f"rho must be in [0, 1), received {rho}")
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, received {eps}")
+        self.lr, self.rho, self.eps, self.v = lr, rho, eps, {}
+
+    def step(self, params, grads):
+        _check_grads(params, grads)
+        rho = self.rho
+        for k in params:
+            g = grads[k]
+            xp = namespace(g)
+            self.v[k] = rho * self.v[k] + (1 - rho) * g * g if k in self.v else (1 - rho) * g * g
+            params[k] = params[k] - self.lr * g / (xp.sqrt(self.v[k]) + self.eps)
+        return params
+
+
 class Adam:
     """Adam (Kingma & Ba 2015) with bias correction.
 

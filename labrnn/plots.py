@@ -555,6 +555,8 @@ def plot_ctc_lattice(T, target, labels=None, blank=0, occupancy=None, path=None,
     ax.set_ylabel("extended label $l'_s$")
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 # ---- Part V (chapters 14 and 15): text applications ----------------------------------
@@ -596,6 +598,8 @@ def plot_token_probabilities(sentences, probabilities, labels=None, title=None,
             ax.set_title(f"true label: {labels[k]}", fontsize="medium", loc="left")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 # ---- Part V (chapters 16 and 17): forecasts and alignments ---------------------------
@@ -640,6 +644,9 @@ def plot_forecasts(x, truth, forecasts, origin=None, xlabel="year", ylabel="CO$_
         ax.set_title(title)
     ax.legend(frameon=True, framealpha=0.9, fontsize="small", loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 # ---- Part V (chapters 19 and 20): generation from a vector, dynamics and memories -------
@@ -764,6 +771,8 @@ def plot_ctc_posteriors(probs, frame_rate=None, class_names=None, blank=0, title
               bbox_to_anchor=(1.0, -0.22))
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_confusion_matrix(counts, labels, normalize=True, title=None, annotate_min=0.005):
@@ -806,6 +815,8 @@ def plot_confusion_matrix(counts, labels, normalize=True, title=None, annotate_m
     if title:
         ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
 
 
 def plot_alignments(panels, xlabel="source character", ylabel="output character",
@@ -840,6 +851,8 @@ def plot_alignments(panels, xlabel="source character", ylabel="output character"
         ax.set_xlabel(xlabel)
         ax.set_title(str(title), fontsize="small")
     axes[0][0].set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
 
 
 def plot_rollout(t, true, pred, diverge_at=None, labels=("x", "y", "z"), title=None):
@@ -979,5 +992,39 @@ def plot_accuracy_by(x, accuracies, xlabel, ylabel="test accuracy", chance=None,
         ax.set_title(title)
     ax.legend(frameon=False, fontsize="small")
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(train, val, best_step=None, baselines=None, xlabel="update",
+                         ylabel="loss (nats)", title=None):
+    """Training and validation curves of one run, with early stopping marked (chapters 12, 13).
+
+    ``train`` and ``val`` are sequences of ``(step, value)`` pairs (the JSON logs of the
+    training scripts store them so); ``best_step`` draws a dotted vertical line where the
+    validation loss was lowest (the kept parameters); ``baselines`` maps a label to a
+    value drawn as a dashed horizontal line (e.g. an n-gram model's loss). Returns the Figure.
+    """
+    plt = _plt()
+    curves = {}
+    for name, pairs in (("training", train), ("validation", val)):
+        arr = np.asarray(pairs, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+            raise ValueError(f"{name} curve must be a non-empty sequence of (step, value) "
+                             f"pairs, received shape {arr.shape}")
+        curves[name] = arr
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for (name, arr), style in zip(curves.items(), ("-", "-o")):
+        ax.plot(arr[:, 0], arr[:, 1], style, markersize=3, label=name)
+    for k, (label, value) in enumerate((baselines or {}).items()):
+        ax.axhline(float(value), linestyle="--", linewidth=1, color=f"C{k + 2}", label=label)
+    if best_step is not None:
+        ax.axvline(float(best_step), linestyle=":", color="gray", label=f"best validation (update {best_step})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig

@@ -92,6 +92,20 @@ def test_losses_are_stable_at_huge_logits(backend):
     np.testing.assert_allclose(backend.to_numpy(dz), [-0.25, 0.25, 0.0, 0.0], atol=1e-300)
 
 
+def test_binary_cross_entropy_keeps_relative_precision_for_large_logits(backend):
+    """-log sigmoid(z) for z = 30, 40, 700: log1p keeps it exact to the last bits
+    (log(1 + exp(-z)) would be off by 1e-3 relative at 30 and exactly 0 beyond about 37)."""
+    z = np.array([30.0, 40.0, 700.0, -30.0])
+    y = np.array([1.0, 1.0, 1.0, 0.0])
+    per = []
+    for zi, yi in zip(z, y):
+        loss, _ = labrnn.binary_cross_entropy(backend.asarray(np.array([zi])), backend.asarray(np.array([yi])))
+        per.append(float(loss))
+    exact = [np.exp(-30.0) - np.exp(-60.0) / 2, np.exp(-40.0), np.exp(-700.0), np.exp(-30.0) - np.exp(-60.0) / 2]
+    np.testing.assert_allclose(per, exact, rtol=1e-13)
+    assert per[1] > 0 and per[2] > 0
+
+
 # --------------------------------------------------------------------------- errors
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

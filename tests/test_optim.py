@@ -1,4 +1,4 @@
-"""labrnn.optim: SGD, momentum, Adam, gradient clipping and non-finite gradients."""
+"""labrnn.optim: SGD, momentum, RMSProp, Adam, gradient clipping and non-finite gradients."""
 
 import math
 
@@ -28,12 +28,13 @@ def _bowl(backend):
 
 
 @pytest.mark.parametrize("make", [lambda: labrnn.SGD(lr=0.4), lambda: labrnn.SGD(lr=0.1, momentum=0.5),
-                                  lambda: labrnn.Adam(lr=0.1)], ids=["sgd", "momentum", "adam"])
+                                  lambda: labrnn.RMSProp(lr=0.01), lambda: labrnn.Adam(lr=0.1)],
+                         ids=["sgd", "momentum", "rmsprop", "adam"])
 def test_optimisers_minimise_a_quadratic(backend, make):
     params, loss, grads = _bowl(backend)
     opt = make()
     start = loss(params)
-    for _ in range(150):
+    for _ in range(150 if not isinstance(opt, labrnn.RMSProp) else 600):
         out = opt.step(params, grads(params))
         assert out is params
     assert loss(params) < 1e-6 * start
@@ -63,6 +64,25 @@ def test_adam_first_step_moves_each_parameter_by_lr(backend):
     p = {"w": backend.asarray(np.zeros(4))}
     labrnn.Adam(lr=0.01).step(p, {"w": backend.asarray(g)})
     np.testing.assert_allclose(backend.to_numpy(p["w"]), -0.01 * np.sign(g), rtol=1e-4)
+
+
+def test_rmsprop_update_rule(backend):
+    """Two steps by hand: v = rho v + (1 - rho) g^2, theta -= lr g / (sqrt(v) + eps)."""
+    g1, g2 = np.array([0.5, -2.0, 1e-3]), np.array([1.0, 1.0, -1e-3])
+    p = {"w": backend.asarray(np.array([1.0, -2.0, 0.0]))}
+    opt = labrnn.RMSProp(lr=0.01, rho=0.8, eps=1e-8)
+    opt.step(p, {"w": backend.asarray(g1)})
+    opt.step(p, {"w": backend.asarray(g2)})
+    v1 = 0.2 * g1 ** 2
+    w1 = np.array([1.0, -2.0, 0.0]) - 0.01 * g1 / (np.sqrt(v1) + 1e-8)
+    v2 = 0.8 * v1 + 0.2 * g2 ** 2
+    w2 = w1 - 0.01 * g2 / (np.sqrt(v2) + 1e-8)
+    np.testing.assert_allclose(backend.to_numpy(p["w"]), w2, rtol=1e-14)
+    # the first step is lr * g / |g| / sqrt(1 - rho): independent of the gradient's scale
+    q = {"w": backend.asarray(np.zeros(3))}
+    labrnn.RMSProp(lr=0.01, rho=0.8).step(q, {"w": backend.asarray(g1)})
+    np.testing.assert_allclose(backend.to_numpy(q["w"]), -0.01 * np.sign(g1) / np.sqrt(0.2),
+                               rtol=1e-4)
 
 
 def test_clip_by_value(backend):
@@ -97,7 +117,7 @@ def test_clip_by_global_norm(backend):
 def test_non_finite_gradients_raise(backend, bad):
     p = {"w": backend.asarray(np.zeros(2))}
     g = {"w": backend.asarray(np.array([1.0, bad]))}
-    for opt in (labrnn.SGD(0.1), labrnn.SGD(0.1, momentum=0.9), labrnn.Adam()):
+    for opt in (labrnn.SGD(0.1), labrnn.SGD(0.1, momentum=0.9), labrnn.RMSProp(), labrnn.Adam()):
         with pytest.raises(NonFiniteError, match=r"a gradient holds inf or NaN.*Clip the gradients "
                                                  r"\(clip_by_global_norm\) or lower the learning rate"):
             opt.step(p, g)
@@ -118,6 +138,16 @@ def test_optimiser_argument_errors(backend):
         labrnn.Adam(lr=-0.1)
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), received 1"):
         labrnn.SGD(lr=0.1, momentum=1)
+    with pytest.raises(KeyError, match=r"no gradient for parameters \['b'\]"):
+        labrnn.RMSProp().step(p, {"w": backend.asarray(np.zeros(2))})
+    with pytest.raises(ValueError, match=r"gradient for 'w' has shape \(3,\), the parameter has \(2,\)"):
+        labrnn.RMSProp().step(p, {"w": backend.asarray(np.zeros(3)), "b": backend.asarray(np.zeros(1))})
+    with pytest.raises(ValueError, match="lr must be positive, received 0"):
+        labrnn.RMSProp(lr=0)
+    with pytest.raises(ValueError, match=r"rho must be in \[0, 1\), received 1.5"):
+        labrnn.RMSProp(rho=1.5)
+    with pytest.raises(ValueError, match="eps must be positive, received 0"):
+        labrnn.RMSProp(eps=0)
 
 
 def test_global_norm_matches_numpy(backend):
