@@ -19,7 +19,7 @@ from labrnn.ctc import (collapse, ctc_alpha, ctc_beta, ctc_brute_force, ctc_exha
 from labrnn.errors import DTypeError, ShapeError
 from labrnn.gradcheck import gradcheck
 
-REF = pathlib.Path(__file__).resolve().parent / "reference" / "torch_ctc.npz"
+REF = pathlib.Path(__file__).resolve().parent / "reference" / "ctc_torch.npz"
 
 # (T, C, target): repeats, a target of maximal length (S + repeats = T), the empty target
 CASES = [

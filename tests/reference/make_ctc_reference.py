@@ -1,4 +1,4 @@
-"""Write PyTorch reference values for labrnn's CTC loss (``tests/reference/torch_ctc.npz``).
+"""Write PyTorch reference values for labrnn's CTC loss (``tests/reference/ctc_torch.npz``).
 
 Run where PyTorch is installed (CPU is enough)::
 
@@ -41,11 +41,11 @@ def main():
     loss_mean = F.ctc_loss(z.log_softmax(-1), reduction="mean", **kw)
     loss_mean.backward()
     np.savez_compressed(
-        HERE / "torch_ctc.npz", logits=logits, targets=targets, input_lengths=input_lengths,
+        HERE / "ctc_torch.npz", logits=logits, targets=targets, input_lengths=input_lengths,
         target_lengths=target_lengths, loss_none=loss_none.detach().numpy(),
         loss_mean=loss_mean.detach().numpy(), grad_logits_mean=z.grad.numpy(),
         torch_version=np.array(torch.__version__))
-    print("wrote", HERE / "torch_ctc.npz", "losses", loss_none.detach().numpy())
+    print("wrote", HERE / "ctc_torch.npz", "losses", loss_none.detach().numpy())
 
 
 if __name__ == "__main__":
