@@ -1382,6 +1382,9 @@ ASSIGNMENT_FUNCS = {
     "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
     "part3_architectures": ["bidirectional_combine", "beam_search",
                             "additive_attention_weights"],
+    "part45_applications": ["masked_sequence_loss", "rmsprop_update", "top_k_sample",
+                            "token_accuracy", "seasonal_naive_errors",
+                            "masked_attention_context", "speed_and_gradient", "ctc_alpha"],
 }
 
 MISBEHAVING = {   # part1_elman; the test cell of sample_char is deleted
@@ -1491,6 +1494,36 @@ def additive_attention_weights(q, keys, W_q, W_k, v, mask):
     w = np.exp(e - e.max(axis=0, keepdims=True))
     return w / w.sum(axis=0, keepdims=True)
 ''', "changed its input `keys` in place", None),
+    },
+    # Parts IV-V: labrnn's implementation found at run time (the tripwire) and called from
+    # a helper (seen in the source), an input changed in place; the other functions are
+    # left as handed out.
+    "part45_applications": {
+        "rmsprop_update": ('''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    state *= rho                            # in place: the caller's state changes
+    state += (1 - rho) * grad ** 2
+    return param - lr * grad / (np.sqrt(state) + eps), state.copy()
+''', "changed its input `state` in place", None),
+        "seasonal_naive_errors": ('''\
+from labrnn import forecast as fc
+
+def _errors(series, test_start, horizons, season):
+    N = len(series)
+    o = np.arange(test_start - 1, N - 1)
+    yhat = fc.seasonal_naive_forecast(series, o, max(horizons), season)
+    truth = fc.forecast_targets(series, o, max(horizons), N)
+    rmse, mae, _ = fc.errors_by_horizon(yhat, truth)
+    return {h: (float(rmse[h - 1]), float(mae[h - 1])) for h in horizons}
+
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    return _errors(series, test_start, horizons, season)
+''', "uses labrnn's own implementation", "labrnn-implementation"),
+        "ctc_alpha": ('''\
+def ctc_alpha(log_probs, target, blank=0):
+    module = __import__("labrnn." + "ctc", fromlist=["x"])
+    return np.asarray(getattr(module, "ctc_" + "alpha")(log_probs, target, blank=blank))
+''', "it called labrnn.ctc.ctc_alpha", "labrnn-implementation"),
     },
 }
 
