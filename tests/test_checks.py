@@ -238,14 +238,18 @@ def test_beam_reference_is_exhaustive_search_with_a_wide_beam():
 
 
 # ------------------------------------------------------------------ reproducible grading
-@pytest.mark.parametrize("name", ["beam_search", "sample_char", "additive_attention_weights"])
+@pytest.mark.parametrize("name", ["beam_search", "sample_char", "additive_attention_weights",
+                                  "top_k_sample", "token_accuracy", "ctc_alpha"])
 def test_a_fixed_seed_gives_the_same_verdict_every_time(name):
     """Graded tests pass a seed: the same code gets the same message, every time (the
     beam search that drops the live hypotheses at max_len is caught on every run)."""
     source = {"beam_search": dict((v, s) for v, s, _ in WRONG["beam_search"])[
                   "drops_live_at_max_len"],
               "sample_char": WRONG["sample_char"][0][1],
-              "additive_attention_weights": WRONG["additive_attention_weights"][0][1]}[name]
+              "additive_attention_weights": WRONG["additive_attention_weights"][0][1],
+              "top_k_sample": WRONG["top_k_sample"][3][1],           # ties dropped
+              "token_accuracy": WRONG["token_accuracy"][1][1],
+              "ctc_alpha": WRONG["ctc_alpha"][0][1]}[name]
     messages = set()
     for _ in range(3):
         with pytest.raises(CheckFailed) as info:
