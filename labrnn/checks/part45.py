@@ -819,9 +819,9 @@ def _ctc_diagnose(alpha, ref, lp, target, blank, T, S):
         t, s = (int(i) for i in np.argwhere(bad)[0])
         underflow = ""
         if T > 200 and ref[t, s] < -700:
-            underflow = (f" Here log alpha is {ref[t, s]:.1f}, far below log of the smallest "
-                         "float64 (about -745): probabilities underflow to 0 and their log is "
-                         "-inf. Run the recursion in log space: multiply by adding logs, sum "
+            underflow = (f" Here log alpha is {ref[t, s]:.1f}, below the log of the smallest "
+                         "positive float64 (about -745): probabilities underflow to 0 and "
+                         "their log is -inf. Run the recursion in log space: multiply by adding logs, sum "
                          "with np.logaddexp")
         return (f"alpha[{t}, {s}] is -inf but the node is reachable (expected "
                 f"{ref[t, s]:.6g}; l'_s = {int(ext[s])}).{underflow}")
