@@ -832,6 +832,498 @@ def additive_attention_weights(q, keys, W_q, W_k, v, mask):
     ],
 }
 
+# ---------------------------------------------------------------- Parts IV and V (part45)
+SOLUTIONS.update({
+    "masked_sequence_loss": '''\
+def masked_sequence_loss(logits, targets, mask):
+    m = np.asarray(mask, dtype=float)
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    n = m.sum()
+    loss = (nll * m).sum() / n
+    onehot = np.eye(logits.shape[-1])[targets]
+    dlogits = (np.exp(log_p) - onehot) * (m / n)[..., None]
+    return loss, dlogits
+''',
+    "rmsprop_update": '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    v = rho * state + (1 - rho) * grad ** 2
+    new_param = param - lr * grad / (np.sqrt(v) + eps)
+    return new_param, v
+''',
+    "top_k_sample": '''\
+def top_k_sample(logits, k, temperature, rng):
+    z = logits / temperature
+    cut = np.sort(z)[-k]
+    z = np.where(z >= cut, z, -np.inf)
+    p = np.exp(z - z.max())
+    p = p / p.sum()
+    return int(rng.choice(len(p), p=p))
+''',
+    "token_accuracy": '''\
+def token_accuracy(pred, gold, lengths):
+    T = gold.shape[0]
+    mask = np.arange(T)[:, None] < lengths[None, :]
+    correct = (pred == gold) & mask
+    return float(correct.sum() / mask.sum())
+''',
+    "seasonal_naive_errors": '''\
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    N = len(series)
+    origins = np.arange(test_start - 1, N - 1)
+    out = {}
+    for h in horizons:
+        o = origins[origins + h < N]
+        back = season * int(np.ceil(h / season))
+        err = series[o + h] - series[o + h - back]
+        out[h] = (float(np.sqrt(np.mean(err ** 2))), float(np.mean(np.abs(err))))
+    return out
+''',
+    "masked_attention_context": '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    e = np.tanh(keys @ W_k.T + query @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    e = e - e.max(axis=0, keepdims=True)
+    w = np.exp(e)
+    alpha = w / w.sum(axis=0, keepdims=True)
+    context = (alpha[..., None] * values).sum(axis=0)
+    return context, alpha
+''',
+    "speed_and_gradient": '''\
+def speed_and_gradient(h, W, b):
+    F = np.tanh(W @ h + b)
+    r = F - h
+    J = (1 - F ** 2)[:, None] * W
+    q = 0.5 * r @ r
+    grad = (J - np.eye(len(h))).T @ r
+    return q, grad
+''',
+    "ctc_alpha": '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    S = len(target)
+    ext = np.full(2 * S + 1, blank)
+    ext[1::2] = target
+    L = len(ext)
+    skip = np.zeros(L, dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full((T, L), -np.inf)
+    alpha[0, :2] = log_probs[0, ext[:2]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = np.logaddexp(a[1:], prev[:-1])
+        a[2:] = np.where(skip[2:], np.logaddexp(a[2:], prev[:-2]), a[2:])
+        alpha[t] = a + log_probs[t, ext]
+    return alpha
+''',
+})
+
+ALTERNATIVES.update({
+    "masked_sequence_loss": '''\
+def masked_sequence_loss(logits, targets, mask):
+    T, B, V = logits.shape
+    total, count = 0.0, 0
+    dlogits = np.zeros_like(logits)
+    for t in range(T):
+        for b in range(B):
+            if not mask[t, b]:
+                continue
+            z = logits[t, b]
+            lse = z.max() + np.log(np.sum(np.exp(z - z.max())))
+            total += lse - z[targets[t, b]]
+            dlogits[t, b] = np.exp(z - lse)
+            dlogits[t, b, targets[t, b]] -= 1.0
+            count += 1
+    return total / count, dlogits / count
+''',
+    "rmsprop_update": '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    new_state = state.copy()
+    new_state *= rho
+    new_state += (1.0 - rho) * np.square(grad)
+    step = lr * grad
+    step /= np.sqrt(new_state) + eps
+    return param - step, new_state
+''',
+    "top_k_sample": '''\
+def top_k_sample(logits, k, temperature, rng):
+    kth = np.partition(logits, len(logits) - k)[len(logits) - k]
+    keep = np.flatnonzero(logits >= kth)
+    z = logits[keep] / temperature
+    p = np.exp(z - np.max(z))
+    p /= p.sum()
+    u = rng.random()
+    j = min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(keep) - 1)
+    return int(keep[j])
+''',
+    "token_accuracy": '''\
+def token_accuracy(pred, gold, lengths):
+    right = total = 0
+    for b, L in enumerate(lengths):
+        right += int(np.count_nonzero(pred[:L, b] == gold[:L, b]))
+        total += int(L)
+    return right / total
+''',
+    "seasonal_naive_errors": '''\
+import math
+
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    N = len(series)
+    result = {}
+    for h in horizons:
+        errors = []
+        for o in range(test_start - 1, N - 1 - h + 1):
+            if o + h >= N:
+                break
+            source = o + h
+            while source > o:
+                source -= season
+            errors.append(series[o + h] - series[source])
+        errors = np.array(errors)
+        result[h] = (math.sqrt(np.mean(errors * errors)), np.abs(errors).mean())
+    return result
+''',
+    "masked_attention_context": '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    S, B, H = keys.shape
+    alpha = np.zeros((S, B))
+    context = np.zeros((B, H))
+    for b in range(B):
+        real = np.flatnonzero(mask[:, b])
+        e = np.einsum("a,sa->s", v, np.tanh(W_q @ query[b] + keys[real, b] @ W_k.T))
+        w = np.exp(e - e.max())
+        alpha[real, b] = w / w.sum()
+        context[b] = np.einsum("s,sh->h", alpha[real, b], values[real, b])
+    return context, alpha
+''',
+    "speed_and_gradient": '''\
+def speed_and_gradient(h, W, b):
+    F = np.tanh(W @ h + b)
+    r = F - h
+    # (J - I)^T r = W^T ((1 - F^2) * r) - r, without forming J
+    grad = W.T @ ((1 - F * F) * r) - r
+    return float(np.sum(r ** 2) / 2), grad
+''',
+    "ctc_alpha": '''\
+import math
+
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    ext = [blank]
+    for label in target:
+        ext += [int(label), blank]
+    L = len(ext)
+    alpha = np.full((T, L), -np.inf)
+    alpha[0, 0] = log_probs[0, ext[0]]
+    if L > 1:
+        alpha[0, 1] = log_probs[0, ext[1]]
+    for t in range(1, T):
+        for s in range(L):
+            terms = [alpha[t - 1, s]]
+            if s >= 1:
+                terms.append(alpha[t - 1, s - 1])
+            if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
+                terms.append(alpha[t - 1, s - 2])
+            m = max(terms)
+            if m == -math.inf:
+                continue
+            alpha[t, s] = m + math.log(sum(math.exp(x - m) for x in terms)) \\
+                + log_probs[t, ext[s]]
+    return alpha
+''',
+})
+
+WRONG.update({
+    "masked_sequence_loss": [
+        ("mask_ignored", '''\
+def masked_sequence_loss(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    onehot = np.eye(logits.shape[-1])[targets]
+    return nll.mean(), (np.exp(log_p) - onehot) / nll.size
+''', "the mask is ignored"),
+        ("divided_by_TB", '''\
+def masked_sequence_loss(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    onehot = np.eye(logits.shape[-1])[targets]
+    return (nll * mask).mean(), (np.exp(log_p) - onehot) * mask[..., None] / mask.size
+''', "it is divided by T*B"),
+        ("unstable_softmax", '''\
+def masked_sequence_loss(logits, targets, mask):
+    p = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    nll = -np.log(np.take_along_axis(p, targets[..., None], axis=-1)[..., 0])
+    onehot = np.eye(logits.shape[-1])[targets]
+    n = mask.sum()
+    return (nll * mask).sum() / n, (p - onehot) * (mask / n)[..., None]
+''', "unstable softmax"),
+        ("gradient_not_masked", '''\
+def masked_sequence_loss(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    n = mask.sum()
+    onehot = np.eye(logits.shape[-1])[targets]
+    return (nll * mask).sum() / n, (np.exp(log_p) - onehot) / n
+''', "the gradient is not masked"),
+    ],
+    "rmsprop_update": [
+        ("rho_swapped", '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    v = (1 - rho) * state + rho * grad ** 2
+    return param - lr * grad / (np.sqrt(v) + eps), v
+''', "rho and 1 - rho are swapped"),
+        ("no_sqrt", '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    v = rho * state + (1 - rho) * grad ** 2
+    return param - lr * grad / (v + eps), v
+''', "the square root is missing"),
+        ("eps_inside_sqrt", '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    v = rho * state + (1 - rho) * grad ** 2
+    return param - lr * grad / np.sqrt(v + eps), v
+''', "eps is inside the square root"),
+        ("state_not_updated", '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    v = rho * state + (1 - rho) * grad ** 2
+    return param - lr * grad / (np.sqrt(v) + eps), state
+''', "new_state is the old state"),
+        ("state_in_place", '''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    state *= rho
+    state += (1 - rho) * grad ** 2
+    return param - lr * grad / (np.sqrt(state) + eps), state
+''', "changed its input `state` in place"),
+    ],
+    "top_k_sample": [
+        ("k_smallest", '''\
+def top_k_sample(logits, k, temperature, rng):
+    keep = np.argsort(logits)[:k]
+    z = logits[keep] / temperature
+    p = np.exp(z - z.max())
+    return int(keep[rng.choice(k, p=p / p.sum())])
+''', "the k SMALLEST logits are kept"),
+        ("temperature_multiplied", '''\
+def top_k_sample(logits, k, temperature, rng):
+    z = logits * temperature
+    z = np.where(z >= np.sort(z)[-k], z, -np.inf)
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', "the temperature multiplies the logits"),
+        ("not_renormalised", '''\
+def top_k_sample(logits, k, temperature, rng):
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    p = p / p.sum()
+    p[p < np.sort(p)[-k]] = 0.0
+    return int(rng.choice(len(p), p=p))
+''', "must be renormalised"),
+        ("ties_dropped", '''\
+def top_k_sample(logits, k, temperature, rng):
+    keep = np.argsort(logits)[-k:]
+    z = logits[keep] / temperature
+    p = np.exp(z - z.max())
+    return int(keep[rng.choice(k, p=p / p.sum())])
+''', "ties with the k-th largest is never drawn"),
+        ("overflow", '''\
+def top_k_sample(logits, k, temperature, rng):
+    z = logits / temperature
+    p = np.where(z >= np.sort(z)[-k], np.exp(z), 0.0)
+    return int(rng.choice(len(p), p=p / p.sum()))
+''', "exp(900) overflows"),
+    ],
+    "token_accuracy": [
+        ("padding_counted", '''\
+def token_accuracy(pred, gold, lengths):
+    return float(np.mean(pred == gold))
+''', "the padded positions are counted"),
+        ("mean_of_sentences", '''\
+def token_accuracy(pred, gold, lengths):
+    accs = [np.mean(pred[:L, b] == gold[:L, b]) for b, L in enumerate(lengths)]
+    return float(np.mean(accs))
+''', "the mean of the per-sentence accuracies"),
+    ],
+    "seasonal_naive_errors": [
+        ("last_value", '''\
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    N = len(series)
+    origins = np.arange(test_start - 1, N - 1)
+    out = {}
+    for h in horizons:
+        o = origins[origins + h < N]
+        err = series[o + h] - series[o]
+        out[h] = (float(np.sqrt(np.mean(err ** 2))), float(np.mean(np.abs(err))))
+    return out
+''', "errors of the LAST value"),
+        ("looks_ahead", '''\
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    N = len(series)
+    origins = np.arange(test_start - 1, N - 1)
+    out = {}
+    for h in horizons:
+        o = origins[origins + h < N]
+        err = series[o + h] - series[o + h - season]
+        out[h] = (float(np.sqrt(np.mean(err ** 2))), float(np.mean(np.abs(err))))
+    return out
+''', "it looks into the future"),
+        ("rmse_mae_swapped", '''\
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    N = len(series)
+    origins = np.arange(test_start - 1, N - 1)
+    out = {}
+    for h in horizons:
+        o = origins[origins + h < N]
+        err = series[o + h] - series[o + h - season * int(np.ceil(h / season))]
+        out[h] = (float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err ** 2))))
+    return out
+''', "RMSE and MAE are swapped"),
+    ],
+    "masked_attention_context": [
+        ("mask_ignored", '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    e = np.tanh(keys @ W_k.T + query @ W_q.T) @ v
+    w = np.exp(e - e.max(axis=0))
+    alpha = w / w.sum(axis=0)
+    return (alpha[..., None] * values).sum(axis=0), alpha
+''', "the mask is ignored"),
+        ("softmax_over_batch", '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    e = np.tanh(keys @ W_k.T + query @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    w = np.exp(e - e.max(axis=1, keepdims=True))
+    alpha = w / w.sum(axis=1, keepdims=True)
+    return (alpha[..., None] * values).sum(axis=0), alpha
+''', "the softmax runs over the batch axis"),
+        ("zeroed_after_softmax", '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    e = np.tanh(keys @ W_k.T + query @ W_q.T) @ v
+    w = np.exp(e - e.max(axis=0))
+    alpha = w / w.sum(axis=0) * mask
+    return (alpha[..., None] * values).sum(axis=0), alpha
+''', "set to 0 AFTER the softmax"),
+        ("keys_as_values", '''\
+def masked_attention_context(query, keys, values, mask, W_q, W_k, v):
+    e = np.tanh(keys @ W_k.T + query @ W_q.T) @ v
+    e = np.where(mask, e, -np.inf)
+    w = np.exp(e - e.max(axis=0))
+    alpha = w / w.sum(axis=0)
+    return (alpha[..., None] * keys).sum(axis=0), alpha
+''', "weighted sum of the KEYS"),
+    ],
+    "speed_and_gradient": [
+        ("J_not_J_minus_I", '''\
+def speed_and_gradient(h, W, b):
+    F = np.tanh(W @ h + b)
+    r = F - h
+    J = (1 - F ** 2)[:, None] * W
+    return 0.5 * r @ r, J.T @ r
+''', "it is J^T (F(h) - h)"),
+        ("transpose_missing", '''\
+def speed_and_gradient(h, W, b):
+    F = np.tanh(W @ h + b)
+    r = F - h
+    J = (1 - F ** 2)[:, None] * W
+    return 0.5 * r @ r, (J - np.eye(len(h))) @ r
+''', "the transpose is missing"),
+        ("wrong_sign", '''\
+def speed_and_gradient(h, W, b):
+    F = np.tanh(W @ h + b)
+    r = h - F
+    J = (1 - F ** 2)[:, None] * W
+    return 0.5 * r @ r, (J - np.eye(len(h))).T @ r
+''', "the sign is wrong"),
+    ],
+    "ctc_alpha": [
+        ("skips_repeated_label", '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    ext = np.full(2 * len(target) + 1, blank)
+    ext[1::2] = target
+    alpha = np.full((T, len(ext)), -np.inf)
+    alpha[0, :2] = log_probs[0, ext[:2]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = np.logaddexp(a[1:], prev[:-1])
+        skip = ext[2:] != blank
+        a[2:] = np.where(skip, np.logaddexp(a[2:], prev[:-2]), a[2:])
+        alpha[t] = a + log_probs[t, ext]
+    return alpha
+''', "allowed over a REPEATED label"),
+        ("start_without_first_label", '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    ext = np.full(2 * len(target) + 1, blank)
+    ext[1::2] = target
+    skip = np.zeros(len(ext), dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full((T, len(ext)), -np.inf)
+    alpha[0, 0] = log_probs[0, blank]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = np.logaddexp(a[1:], prev[:-1])
+        a[2:] = np.where(skip[2:], np.logaddexp(a[2:], prev[:-2]), a[2:])
+        alpha[t] = a + log_probs[t, ext]
+    return alpha
+''', "alpha_1 is initialised without the first label"),
+        ("probabilities", '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    y = np.exp(log_probs)
+    ext = np.full(2 * len(target) + 1, blank)
+    ext[1::2] = target
+    skip = np.zeros(len(ext), dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.zeros((T, len(ext)))
+    alpha[0, :2] = y[0, ext[:2]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] += prev[:-1]
+        a[2:] += np.where(skip[2:], prev[:-2], 0.0)
+        alpha[t] = a * y[t, ext]
+    return np.log(alpha)
+''', "probabilities underflow to 0"),
+        ("no_final_blank", '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    ext = np.full(2 * len(target), blank)
+    ext[1::2] = target
+    skip = np.zeros(len(ext), dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    alpha = np.full((T, len(ext)), -np.inf)
+    alpha[0, :2] = log_probs[0, ext[:2]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = np.logaddexp(a[1:], prev[:-1])
+        a[2:] = np.where(skip[2:], np.logaddexp(a[2:], prev[:-2]), a[2:])
+        alpha[t] = a + log_probs[t, ext]
+    return alpha
+''', "a blank at BOTH ends"),
+        ("skip_into_blank", '''\
+def ctc_alpha(log_probs, target, blank=0):
+    T = log_probs.shape[0]
+    ext = np.full(2 * len(target) + 1, blank)
+    ext[1::2] = target
+    alpha = np.full((T, len(ext)), -np.inf)
+    alpha[0, :2] = log_probs[0, ext[:2]]
+    for t in range(1, T):
+        prev = alpha[t - 1]
+        a = prev.copy()
+        a[1:] = np.logaddexp(a[1:], prev[:-1])
+        a[2:] = np.logaddexp(a[2:], prev[:-2])
+        alpha[t] = a + log_probs[t, ext]
+    return alpha
+''', "allowed into a blank too"),
+    ],
+})
+
 # Misbehaving code, whatever the function: (source template, message fragment).
 HANGS = '''\
 def {name}(*args):
@@ -890,6 +1382,9 @@ ASSIGNMENT_FUNCS = {
     "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
     "part3_architectures": ["bidirectional_combine", "beam_search",
                             "additive_attention_weights"],
+    "part45_applications": ["masked_sequence_loss", "rmsprop_update", "top_k_sample",
+                            "token_accuracy", "seasonal_naive_errors",
+                            "masked_attention_context", "speed_and_gradient", "ctc_alpha"],
 }
 
 MISBEHAVING = {   # part1_elman; the test cell of sample_char is deleted
@@ -999,6 +1494,36 @@ def additive_attention_weights(q, keys, W_q, W_k, v, mask):
     w = np.exp(e - e.max(axis=0, keepdims=True))
     return w / w.sum(axis=0, keepdims=True)
 ''', "changed its input `keys` in place", None),
+    },
+    # Parts IV-V: labrnn's implementation found at run time (the tripwire) and called from
+    # a helper (seen in the source), an input changed in place; the other functions are
+    # left as handed out.
+    "part45_applications": {
+        "rmsprop_update": ('''\
+def rmsprop_update(param, grad, state, lr, rho, eps):
+    state *= rho                            # in place: the caller's state changes
+    state += (1 - rho) * grad ** 2
+    return param - lr * grad / (np.sqrt(state) + eps), state.copy()
+''', "changed its input `state` in place", None),
+        "seasonal_naive_errors": ('''\
+from labrnn import forecast as fc
+
+def _errors(series, test_start, horizons, season):
+    N = len(series)
+    o = np.arange(test_start - 1, N - 1)
+    yhat = fc.seasonal_naive_forecast(series, o, max(horizons), season)
+    truth = fc.forecast_targets(series, o, max(horizons), N)
+    rmse, mae, _ = fc.errors_by_horizon(yhat, truth)
+    return {h: (float(rmse[h - 1]), float(mae[h - 1])) for h in horizons}
+
+def seasonal_naive_errors(series, test_start, horizons, season=12):
+    return _errors(series, test_start, horizons, season)
+''', "uses labrnn's own implementation", "labrnn-implementation"),
+        "ctc_alpha": ('''\
+def ctc_alpha(log_probs, target, blank=0):
+    module = __import__("labrnn." + "ctc", fromlist=["x"])
+    return np.asarray(getattr(module, "ctc_" + "alpha")(log_probs, target, blank=blank))
+''', "it called labrnn.ctc.ctc_alpha", "labrnn-implementation"),
     },
 }
 

@@ -17,13 +17,16 @@ import numpy as np
 import pytest
 
 from exercise_impls import ALTERNATIVES, HANGS, PRINTS_A_LOT, RETURNS_NONE, SOLUTIONS, WRONG, load
-from labrnn.checks import CheckFailed, part1, part2, part3
+from labrnn.checks import CheckFailed, part1, part2, part3, part45
 
 CHECKS = {name: getattr(mod, f"check_{name}") for mod, names in (
     (part1, ["rnn_step_forward", "rnn_step_backward", "rnn_backward", "clip_by_global_norm",
              "masked_cross_entropy", "sample_char"]),
     (part2, ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"]),
-    (part3, ["bidirectional_combine", "beam_search", "additive_attention_weights"]))
+    (part3, ["bidirectional_combine", "beam_search", "additive_attention_weights"]),
+    (part45, ["masked_sequence_loss", "rmsprop_update", "top_k_sample", "token_accuracy",
+              "seasonal_naive_errors", "masked_attention_context", "speed_and_gradient",
+              "ctc_alpha"]))
     for name in names}
 
 
@@ -43,7 +46,7 @@ def test_correct_implementations_pass(name, which, capsys):
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_correct_implementations_pass_on_other_sizes_and_seeds(name, capsys):
     fn = _impl(SOLUTIONS[name], name)
-    if name == "sample_char":
+    if name in ("sample_char", "top_k_sample"):
         for seed in range(5):                 # the statistical test at other seeds
             CHECKS[name](fn, seed=seed)
         return
@@ -54,6 +57,14 @@ def test_correct_implementations_pass_on_other_sizes_and_seeds(name, capsys):
              "bidirectional_combine": dict(T=3, B=2, H=1, merge="sum"),
              "beam_search": dict(V=3, beam_width=3, max_len=4, alpha=0.7),
              "additive_attention_weights": dict(T=2, B=1, Hq=1, Hk=1, A=1),
+             "masked_sequence_loss": dict(T=1, B=1, V=2, boolean_mask=True),
+             "rmsprop_update": dict(shape=(7,)),
+             "token_accuracy": dict(T=3, B=2, V=3),
+             "seasonal_naive_errors": dict(N=60, test_start=36, horizons=(1, 2, 12, 15),
+                                           season=12),
+             "masked_attention_context": dict(S=2, B=1, H=1, A=1),
+             "speed_and_gradient": dict(H=1),
+             "ctc_alpha": dict(C=3, blank=2, long_T=300),
              }.get(name, dict(B=1, D=1, H=1))
     CHECKS[name](fn, **sizes)
 
@@ -227,14 +238,18 @@ def test_beam_reference_is_exhaustive_search_with_a_wide_beam():
 
 
 # ------------------------------------------------------------------ reproducible grading
-@pytest.mark.parametrize("name", ["beam_search", "sample_char", "additive_attention_weights"])
+@pytest.mark.parametrize("name", ["beam_search", "sample_char", "additive_attention_weights",
+                                  "top_k_sample", "token_accuracy", "ctc_alpha"])
 def test_a_fixed_seed_gives_the_same_verdict_every_time(name):
     """Graded tests pass a seed: the same code gets the same message, every time (the
     beam search that drops the live hypotheses at max_len is caught on every run)."""
     source = {"beam_search": dict((v, s) for v, s, _ in WRONG["beam_search"])[
                   "drops_live_at_max_len"],
               "sample_char": WRONG["sample_char"][0][1],
-              "additive_attention_weights": WRONG["additive_attention_weights"][0][1]}[name]
+              "additive_attention_weights": WRONG["additive_attention_weights"][0][1],
+              "top_k_sample": WRONG["top_k_sample"][3][1],           # ties dropped
+              "token_accuracy": WRONG["token_accuracy"][1][1],
+              "ctc_alpha": WRONG["ctc_alpha"][0][1]}[name]
     messages = set()
     for _ in range(3):
         with pytest.raises(CheckFailed) as info:
@@ -410,3 +425,40 @@ def test_report_scans_cells_for_code_that_changes_modules():
     assert any("np.allclose" in w for w in whys) and "calls setattr()" in whys
     assert "imports builtins" in whys
     assert not any("x[0]" in code for _, _, code in found)     # a local array is fine
+
+
+# ------------------------------------------------------------------ Parts IV and V references
+def test_part45_references_agree_with_labrnn_brute_force_and_differences():
+    from labrnn import ctc
+    from labrnn.gradcheck import numerical_gradient
+    rng = np.random.default_rng(45)
+    # the CTC model without mistakes is labrnn.ctc.ctc_alpha, and its end is the brute force
+    for T, target, blank in ((6, [1, 1, 2], 0), (4, [], 0), (6, [1, 1, 2, 2], 0),
+                             (5, [0, 1], 2), (3, [1, 1], 0)):
+        lp = part45._log_probs(rng, T, 3)
+        a = part45._np_ctc_alpha(lp, target, blank)
+        ref = np.asarray(ctc.ctc_alpha(lp, np.asarray(target, dtype=np.int64), blank=blank))
+        assert part45._log_close(a, ref, rtol=1e-12, atol=1e-12)
+        tail = a[-1, -1] if not target else np.logaddexp(a[-1, -1], a[-1, -2])
+        np.testing.assert_allclose(-tail, ctc.ctc_brute_force(lp, target, blank=blank)[0],
+                                   rtol=1e-12)
+    # exactly filled: T = 6 for [1, 1, 2, 2] leaves one path, ending in the last label (the
+    # final blank is unreachable at the last frame), and the late nodes are -inf early on
+    a = part45._np_ctc_alpha(part45._log_probs(rng, 6, 3), [1, 1, 2, 2], 0)
+    assert np.isneginf(a[-1, -1]) and np.isfinite(a[-1, -2]) and np.isneginf(a[0, 2:]).all()
+    # the speed's gradient is the central difference of q
+    h, W, b = part45._speed_inputs(rng, 5)
+    q, g = part45.speed_and_gradient_reference(h, W, b)
+    num = numerical_gradient(lambda x: part45.speed_and_gradient_reference(x, W, b)[0], h.copy())
+    np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-9)
+    # RMSProp from a zero state: the first step is lr * g / (sqrt(1 - rho) |g| + eps)
+    p, v = part45.rmsprop_reference(np.ones(3), np.array([1.0, -2.0, 0.5]), np.zeros(3),
+                                    0.1, 0.9, 0.0)
+    np.testing.assert_allclose(p, 1 - 0.1 * np.sign([1.0, -2.0, 0.5]) / np.sqrt(0.1))
+    # seasonal naive by hand: a series that repeats every season exactly has zero error
+    y = np.tile(np.arange(12.0), 6)
+    errs = part45.seasonal_naive_errors_reference(y, 36, [1, 12, 13, 24])
+    assert all(e == (0.0, 0.0) for e in errs.values())
+    # top-k keeps ties
+    p = part45.top_k_probabilities(np.array([1.0, 0.5, 0.5, 0.0]), 2, 1.0)
+    assert p[3] == 0 and p[1] == p[2] > 0 and abs(p.sum() - 1) < 1e-12

@@ -61,7 +61,19 @@ FUNCS = {"part1_elman": ["rnn_step_forward", "rnn_step_backward", "rnn_backward"
                          "clip_by_global_norm", "masked_cross_entropy", "sample_char"],
          "part2_gated": ["lstm_step_forward", "lstm_step_backward", "gru_step_forward"],
          "part3_architectures": ["bidirectional_combine", "beam_search",
-                                 "additive_attention_weights"]}
+                                 "additive_attention_weights"],
+         "part45_applications": ["masked_sequence_loss", "rmsprop_update", "top_k_sample",
+                                 "token_accuracy", "seasonal_naive_errors",
+                                 "masked_attention_context", "speed_and_gradient",
+                                 "ctc_alpha"]}
+#: the points of each test cell (exercises/README.md's table says the same)
+POINTS = {"rnn_step_forward": 2, "rnn_step_backward": 3, "rnn_backward": 3,
+          "clip_by_global_norm": 2, "masked_cross_entropy": 2, "sample_char": 2,
+          "lstm_step_forward": 3, "lstm_step_backward": 4, "gru_step_forward": 3,
+          "bidirectional_combine": 3, "beam_search": 4, "additive_attention_weights": 3,
+          "masked_sequence_loss": 3, "rmsprop_update": 2, "top_k_sample": 3,
+          "token_accuracy": 2, "seasonal_naive_errors": 3, "masked_attention_context": 3,
+          "speed_and_gradient": 3, "ctc_alpha": 4}
 CELL_TIMEOUT = 20          # nbgrader's per-cell limit in this test (the course uses 120)
 REGRADED = ("abuse",)    # graded a second time: the results must not change
 HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "sandbox.grade", "Graded in a fresh process")
@@ -177,6 +189,7 @@ def test_correct_code_scores_full_points(graded, student, assignment):
     course = graded[0]
     scores = _scores(course, student, assignment)
     assert scores and all(s == m for s, m in scores.values()), scores
+    assert scores == {f"test_{f}": (POINTS[f], POINTS[f]) for f in FUNCS[assignment]}, scores
     for func in FUNCS[assignment]:
         assert f"\u2714 {func} is correct" in _outputs(course, student, assignment)[f"test_{func}"]
 
@@ -255,6 +268,9 @@ def test_feedback_generated_without_hidden_tests(graded):
     html = (course / "feedback" / "wrong_1" / "part3_architectures" /
             "part3_architectures.html").read_text()
     assert "reversing the whole padded time axis" in html
+    html = (course / "feedback" / "wrong_1" / "part45_applications" /
+            "part45_applications.html").read_text()
+    assert "allowed over a REPEATED label" in html
     for page in sorted((course / "feedback").glob("*/*/*.html")):
         text = page.read_text()
         for secret in HIDDEN_TEXT:
@@ -311,7 +327,9 @@ def test_flags_are_reported_and_correct_code_raises_none(graded):
                   if r["kind"] == "labrnn-implementation"}
     assert labrnn_use == {("part1_elman", "test_rnn_step_forward"),
                           ("part1_elman", "test_rnn_step_backward"),
-                          ("part3_architectures", "test_beam_search")}
+                          ("part3_architectures", "test_beam_search"),
+                          ("part45_applications", "test_seasonal_naive_errors"),
+                          ("part45_applications", "test_ctc_alpha")}
     assert any(r["kind"] == "suspicious-code" and "_exit" in r["message"]
                for r in by_student["abuse"])
     assert {(r["cell"], r["kind"]) for r in by_student["misbehaving"]} >= \

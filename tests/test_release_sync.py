@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
-ASSIGNMENTS = ("part1_elman", "part2_gated", "part3_architectures")
+ASSIGNMENTS = ("part1_elman", "part2_gated", "part3_architectures", "part45_applications")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 

@@ -13,6 +13,9 @@ prints a lot or never returns is reported as such (the shared machinery is in
 * :mod:`labrnn.checks.part1`: the Elman RNN, BPTT, clipping, masked loss, sampling.
 * :mod:`labrnn.checks.part2`: LSTM step forward and backward, GRU step forward.
 * :mod:`labrnn.checks.part3`: bidirectional merge, beam search, additive attention weights.
+* :mod:`labrnn.checks.part45`: Parts IV and V: masked sequence loss, RMSProp, top-k
+  sampling, token accuracy, seasonal-naive errors, masked attention context, the speed of
+  a fixed-point search and its gradient, the CTC forward variables.
 
 These run in the calling process. The exercise notebooks call them through
 :mod:`labrnn.checks.notebook`, which runs each in a fresh, limited Python process
@@ -21,6 +24,6 @@ These run in the calling process. The exercise notebooks call them through
 """
 
 from ._harness import CheckFailed, DEFAULT_TIMEOUT
-from . import part1, part2, part3
+from . import part1, part2, part3, part45
 
-__all__ = ["CheckFailed", "DEFAULT_TIMEOUT", "part1", "part2", "part3"]
+__all__ = ["CheckFailed", "DEFAULT_TIMEOUT", "part1", "part2", "part3", "part45"]

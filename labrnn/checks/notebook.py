@@ -9,8 +9,8 @@ limit, and prints the check's message here (or raises
 :class:`~labrnn.checks.CheckFailed`). Whatever the function does (never return,
 end the process, exhaust memory, print megabytes) stays in that process, and
 the notebook's Interrupt stops it. The keyword arguments are those of the
-check in :mod:`labrnn.checks.part1`, :mod:`~labrnn.checks.part2` or
-:mod:`~labrnn.checks.part3` (sizes, ``seed``, ``timeout``).
+check in :mod:`labrnn.checks.part1`, :mod:`~labrnn.checks.part2`,
+:mod:`~labrnn.checks.part3` or :mod:`~labrnn.checks.part45` (sizes, ``seed``, ``timeout``).
 """
 
 from __future__ import annotations
@@ -42,3 +42,11 @@ check_gru_step_forward = _make("gru_step_forward")
 check_bidirectional_combine = _make("bidirectional_combine")
 check_beam_search = _make("beam_search")
 check_additive_attention_weights = _make("additive_attention_weights")
+check_masked_sequence_loss = _make("masked_sequence_loss")
+check_rmsprop_update = _make("rmsprop_update")
+check_top_k_sample = _make("top_k_sample")
+check_token_accuracy = _make("token_accuracy")
+check_seasonal_naive_errors = _make("seasonal_naive_errors")
+check_masked_attention_context = _make("masked_attention_context")
+check_speed_and_gradient = _make("speed_and_gradient")
+check_ctc_alpha = _make("ctc_alpha")
