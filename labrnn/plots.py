@@ -323,12 +323,13 @@ def plot_prediction(target, prediction, split=None, split_label="end of training
 # ---- Part II (chapters 6 and 7): comparing cells -------------------------------------
 
 def plot_by_lag(values, lags, ylabel="test loss", title=None, logy=False, hline=None,
-                hline_label=None):
+                hline_label=None, xlabel="time lag $T$ (sequence length)"):
     """One marked line per model of a score measured at several time lags (chapter 7).
 
     ``values`` maps a label (e.g. the cell's name) to one number per entry of
     ``lags``; ``hline`` draws a dashed reference level, e.g. the loss of a
-    model that ignores its input. Non-finite values (a diverged run) are left
+    model that ignores its input; ``xlabel`` names the lag axis (a source
+    length in chapter 10). Non-finite values (a diverged run) are left
     out of the line. Returns the Figure.
     """
     plt = _plt()
@@ -349,7 +350,7 @@ def plot_by_lag(values, lags, ylabel="test loss", title=None, logy=False, hline=
     if logy:
         ax.set_yscale("log")
     ax.set_xticks(lags)
-    ax.set_xlabel("time lag $T$ (sequence length)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
