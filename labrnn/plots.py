@@ -323,12 +323,13 @@ def plot_prediction(target, prediction, split=None, split_label="end of training
 # ---- Part II (chapters 6 and 7): comparing cells -------------------------------------
 
 def plot_by_lag(values, lags, ylabel="test loss", title=None, logy=False, hline=None,
-                hline_label=None):
+                hline_label=None, xlabel="time lag $T$ (sequence length)"):
     """One marked line per model of a score measured at several time lags (chapter 7).
 
     ``values`` maps a label (e.g. the cell's name) to one number per entry of
     ``lags``; ``hline`` draws a dashed reference level, e.g. the loss of a
-    model that ignores its input. Non-finite values (a diverged run) are left
+    model that ignores its input; ``xlabel`` names the lag axis (a source
+    length in chapter 10). Non-finite values (a diverged run) are left
     out of the line. Returns the Figure.
     """
     plt = _plt()
@@ -349,7 +350,7 @@ def plot_by_lag(values, lags, ylabel="test loss", title=None, logy=False, hline=
     if logy:
         ax.set_yscale("log")
     ax.set_xticks(lags)
-    ax.set_xlabel("time lag $T$ (sequence length)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
@@ -1028,3 +1029,334 @@ def plot_learning_curves(train, val, best_step=None, baselines=None, xlabel="upd
     ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
+
+
+# ---- Parts II and III (chapters 6 to 11): architecture diagrams ----------------------
+#
+# Every diagram is drawn in data units on one axes with equal aspect. Boxes and circles
+# carry a ``gid`` naming their role (``"gate"``, ``"op"``, ``"cell"``, ``"encoder"``, ...)
+# so that the tests can count what was drawn; every label is an ``ax.texts`` entry.
+
+_GATE_COLOUR = "#fff2cc"
+_OP_COLOUR = "#ffffff"
+_PATH_COLOUR = "#b45f06"          # the additive (carousel) path of a gated cell
+
+
+def _op(ax, x, y, text, r=0.28, fontsize=10):
+    """A round operation node (element-wise product, sum, tanh, 1 - z)."""
+    from matplotlib.patches import Circle
+    patch = Circle((x, y), r, facecolor=_OP_COLOUR, edgecolor="#333333", linewidth=1.2, gid="op")
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    return patch
+
+
+def _line(ax, points, colour="#333333", lw=1.2, gid="wire"):
+    xs, ys = zip(*points)
+    (ln,) = ax.plot(xs, ys, color=colour, linewidth=lw, solid_capstyle="round", gid=gid)
+    return ln
+
+
+def _label(ax, x, y, text, fontsize=11, colour="#000000", **kw):
+    kw.setdefault("ha", "center")
+    kw.setdefault("va", "center")
+    return ax.text(x, y, text, fontsize=fontsize, color=colour, **kw)
+
+
+def _finish(fig, ax, xlim, ylim):
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    return fig
+
+
+def _canvas(xlim, ylim, scale=0.62):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(scale * (xlim[1] - xlim[0]), scale * (ylim[1] - ylim[0])))
+    return fig, ax
+
+
+def plot_lstm_cell():
+    """One LSTM step (book chapter 6, equations ``lstm-gates``, ``lstm-cell``, ``lstm-hidden``).
+
+    The four boxes (``gid="gate"``) compute the input gate $i_t$, the forget gate
+    $f_t$, the candidate $g_t$ and the output gate $o_t$ from the same pair
+    $[h_{t-1}; x_t]$; the round nodes (``gid="op"``) are the element-wise products
+    (three), the sum (one) and the tanh of the cell (one). The cell state's path
+    from $c_{t-1}$ to $c_t$ (drawn thick, ``gid="cell-path"``) meets only one
+    product and one sum: the constant error carousel of equation ``lstm-cec``.
+    Returns the Figure.
+    """
+    xlim, ylim = (-0.9, 10.6), (-1.3, 6.3)
+    fig, ax = _canvas(xlim, ylim)
+    yc, yg, ybus = 5.0, 2.2, 0.9
+    # the cell path: c_{t-1} -> (x f) -> (+) -> c_t
+    _label(ax, -0.45, yc, "$c_{t-1}$")
+    _line(ax, [(0.0, yc), (2.22, yc)], _PATH_COLOUR, 3.0, gid="cell-path")
+    _line(ax, [(2.78, yc), (4.52, yc)], _PATH_COLOUR, 3.0, gid="cell-path")
+    _line(ax, [(5.08, yc), (9.6, yc)], _PATH_COLOUR, 3.0, gid="cell-path")
+    _label(ax, 10.05, yc, "$c_t$")
+    _op(ax, 2.5, yc, r"$\times$")
+    _op(ax, 4.8, yc, "$+$")
+    # the input bus [h_{t-1}; x_t] feeding every gate
+    _label(ax, -0.45, ybus, "$h_{t-1}$")
+    _line(ax, [(0.0, ybus), (7.3, ybus)])
+    _label(ax, 1.2, -0.95, "$x_t$")
+    _arrow(ax, (1.2, -0.65), (1.2, ybus - 0.02))
+    _label(ax, 0.65, ybus + 0.35, "$[h_{t-1}; x_t]$", fontsize=9, colour="#1a4d80")
+    gates = ((2.5, "$f_t$", r"$\sigma$"), (4.2, "$i_t$", r"$\sigma$"),
+             (5.4, "$g_t$", "tanh"), (7.3, "$o_t$", r"$\sigma$"))
+    for x, name, fn in gates:
+        _arrow(ax, (x, ybus), (x, yg - 0.31))
+        _box(ax, x, yg, fn, _GATE_COLOUR, "gate", w=0.85, h=0.6)
+        _label(ax, x - 0.62 if name == "$o_t$" else x + 0.62, yg + 0.55, name, fontsize=11)
+    # forget gate scales the old cell
+    _arrow(ax, (2.5, yg + 0.31), (2.5, yc - 0.3))
+    # input gate times candidate, added to the cell
+    _op(ax, 4.8, 3.6, r"$\times$")
+    _arrow(ax, (4.2, yg + 0.31), (4.62, 3.38))
+    _arrow(ax, (5.4, yg + 0.31), (4.98, 3.38))
+    _arrow(ax, (4.8, 3.9), (4.8, yc - 0.3))
+    # output: h_t = o_t * tanh(c_t)
+    _line(ax, [(8.3, yc), (8.3, 4.35)])
+    _op(ax, 8.3, 4.05, "tanh", r=0.32, fontsize=8)
+    _arrow(ax, (8.3, 3.73), (8.3, 3.08))
+    _op(ax, 8.3, 2.8, r"$\times$")
+    _arrow(ax, (7.3, yg + 0.31), (8.04, 2.68))
+    _arrow(ax, (8.58, 2.8), (9.6, 2.8))
+    _label(ax, 10.05, 2.8, "$h_t$")
+    _label(ax, 4.8, 5.75, r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
+           fontsize=10, colour=_PATH_COLOUR)
+    _label(ax, 6.2, -0.95, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=10, colour="#1a4d80")
+    return _finish(fig, ax, xlim, ylim)
+
+
+def plot_gru_cell(reset="after"):
+    """One GRU step (book chapter 7, equations ``gru-gates``, ``gru-candidate``, ``gru-update``).
+
+    Two gate boxes (``gid="gate"``) compute the reset gate $r_t$ and the update gate
+    $z_t$, a third box the candidate $n_t$ (tanh). The state's path from $h_{t-1}$
+    to $h_t$ (thick, ``gid="state-path"``) meets one product with $z_t$ and one
+    sum; the node ``1-`` turns $z_t$ into the fraction $1 - z_t$ written from the
+    candidate. ``reset`` (``"after"`` or ``"before"``) selects where the reset
+    gate acts, which the candidate's label spells out. Returns the Figure.
+    """
+    if reset not in ("after", "before"):
+        raise ValueError(f"reset must be 'after' or 'before', received {reset!r}")
+    xlim, ylim = (-0.9, 10.6), (-1.3, 6.3)
+    fig, ax = _canvas(xlim, ylim)
+    yc, yg, ybus = 5.0, 2.2, 0.9
+    _label(ax, -0.45, yc, "$h_{t-1}$")
+    _line(ax, [(0.0, yc), (2.72, yc)], _PATH_COLOUR, 3.0, gid="state-path")
+    _line(ax, [(3.28, yc), (7.02, yc)], _PATH_COLOUR, 3.0, gid="state-path")
+    _line(ax, [(7.58, yc), (9.6, yc)], _PATH_COLOUR, 3.0, gid="state-path")
+    _label(ax, 10.05, yc, "$h_t$")
+    _op(ax, 3.0, yc, r"$\times$")
+    _op(ax, 7.3, yc, "$+$")
+    # h_{t-1} drops to the input bus
+    _line(ax, [(0.35, yc), (0.35, ybus), (6.3, ybus)])
+    _label(ax, 1.4, -0.95, "$x_t$")
+    _arrow(ax, (1.4, -0.65), (1.4, ybus - 0.02))
+    _label(ax, 0.95, ybus + 0.35, "$[h_{t-1}; x_t]$", fontsize=9, colour="#1a4d80")
+    gates = ((3.0, "$z_t$", r"$\sigma$"), (4.9, "$r_t$", r"$\sigma$"), (6.3, "$n_t$", "tanh"))
+    for x, name, fn in gates:
+        _arrow(ax, (x, ybus), (x, yg - 0.31))
+        _box(ax, x, yg, fn, _GATE_COLOUR, "gate", w=0.85, h=0.6)
+        _label(ax, x + 0.62, yg + 0.55, name, fontsize=11)
+    # reset gate into the candidate
+    _arrow(ax, (5.33, yg), (5.87, yg))
+    where = (r"$r_t \odot (W_{hn} h_{t-1} + b_{hn})$" if reset == "after"
+             else r"$W_{hn} (r_t \odot h_{t-1})$")
+    _label(ax, 5.6, yg - 0.75, f"reset {reset}: {where}", fontsize=8.5, colour="#1a4d80")
+    # update gate keeps z_t of the old state ...
+    _arrow(ax, (3.0, yg + 0.31), (3.0, yc - 0.3))
+    # ... and writes 1 - z_t of the candidate
+    _op(ax, 4.2, 3.5, "1-", fontsize=9)
+    _arrow(ax, (3.0, 3.5), (3.92, 3.5))
+    _op(ax, 6.3, 3.9, r"$\times$")
+    _arrow(ax, (4.48, 3.56), (6.02, 3.86))
+    _arrow(ax, (6.3, yg + 0.31), (6.3, 3.62))
+    _line(ax, [(6.58, 3.9), (7.3, 3.9)])
+    _arrow(ax, (7.3, 3.9), (7.3, yc - 0.3))
+    _arrow(ax, (8.6, yc), (8.6, 3.0))
+    _label(ax, 9.3, 2.75, "$h_t$ (output)", fontsize=10)
+    _label(ax, 4.6, 5.75, r"state path: $h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t$",
+           fontsize=10, colour=_PATH_COLOUR)
+    return _finish(fig, ax, xlim, ylim)
+
+
+def plot_stacked_rnn(L=3, T=4, residual=False):
+    """A stack of ``L`` recurrent layers unrolled over ``T`` steps (book chapter 8).
+
+    Cell ``(l, t)`` (``gid="cell"``, label $h^{(l)}_t$) receives $h^{(l-1)}_t$
+    from below and $h^{(l)}_{t-1}$ from the left (equation ``stacked-state``); each
+    row has its own weights, named at the left. ``residual=True`` adds the skip
+    connections $u^{(l+1)}_t = h^{(l)}_t + u^{(l)}_t$ (``gid="skip"``) from the
+    input of each layer above the first to its output. ``L`` in [1, 5], ``T`` in
+    [1, 6]. Returns the Figure.
+    """
+    L = _check_int("L", L, 1, 5)
+    T = _check_int("T", T, 1, 6)
+    dx, dy = 1.7, 1.45
+    xlim, ylim = (-1.6, dx * (T - 1) + 1.0), (-1.0, dy * (L + 1) + 0.1)
+    fig, ax = _canvas(xlim, ylim, scale=0.7)
+    for t in range(1, T + 1):
+        xc = dx * (t - 1)
+        _box(ax, xc, 0.0, f"$x_{{{t}}}$", _IO_COLOURS["x"], "input", w=0.8, h=0.5)
+        _box(ax, xc, dy * (L + 1) - 0.35, f"$y_{{{t}}}$", _IO_COLOURS["y"], "output", w=0.8, h=0.5)
+        _arrow(ax, (xc, dy * L + 0.3), (xc, dy * (L + 1) - 0.62))
+        for l in range(1, L + 1):
+            yc = dy * l
+            _box(ax, xc, yc, f"$h^{{({l})}}_{{{t}}}$", _CELL_COLOURS[0], "cell", w=0.95, h=0.6)
+            _arrow(ax, (xc, yc - dy + (0.27 if l == 1 else 0.32)), (xc, yc - 0.32))
+            if t > 1:
+                _arrow(ax, (xc - dx + 0.49, yc), (xc - 0.49, yc))
+            if residual and l > 1:           # u^(l+1) = h^(l) + u^(l): around the box
+                ym0, ym1 = yc - dy / 2, yc + dy / 2
+                _line(ax, [(xc, ym0), (xc + 0.66, ym0), (xc + 0.66, ym1)], _PATH_COLOUR, 1.4)
+                _arrow(ax, (xc + 0.66, ym1), (xc + 0.06, ym1), colour=_PATH_COLOUR).set_gid("skip")
+    for l in range(1, L + 1):
+        _label(ax, -1.05, dy * l, f"layer {l}", fontsize=9, colour="#1a4d80")
+    return _finish(fig, ax, xlim, ylim)
+
+
+def plot_bidirectional_rnn(T=4):
+    """A bidirectional layer unrolled over ``T`` steps (book chapter 9, ``birnn-states``).
+
+    The forward row (``gid="forward"``) runs left to right from $\\overrightarrow{h}_0$,
+    the backward row (``gid="backward"``) right to left from $\\overleftarrow{h}_{T+1}$;
+    both read every $x_t$, and the output at step $t$ reads the concatenation
+    $[\\overrightarrow{h}_t; \\overleftarrow{h}_t]$ (``gid="concat"``), so it depends on
+    the whole sequence. ``T`` in [2, 6]. Returns the Figure.
+    """
+    T = _check_int("T", T, 2, 6)
+    dx = 1.9
+    xlim, ylim = (-1.5, dx * (T - 1) + 1.5), (-0.8, 5.4)
+    fig, ax = _canvas(xlim, ylim, scale=0.7)
+    yx, yb, yf, yc, yy = 0.0, 1.35, 2.6, 3.75, 4.85
+    for t in range(1, T + 1):
+        xc = dx * (t - 1)
+        _box(ax, xc, yx, f"$x_{{{t}}}$", _IO_COLOURS["x"], "input", w=0.8, h=0.5)
+        _box(ax, xc - 0.15, yf, rf"$\overrightarrow{{h}}_{{{t}}}$", _CELL_COLOURS[0], "forward",
+             w=0.9, h=0.55)
+        _box(ax, xc + 0.15, yb, rf"$\overleftarrow{{h}}_{{{t}}}$", _CELL_COLOURS[1], "backward",
+             w=0.9, h=0.55)
+        _box(ax, xc, yc, "concat", "#eeeeee", "concat", w=0.9, h=0.45)
+        _box(ax, xc, yy, f"$y_{{{t}}}$", _IO_COLOURS["y"], "output", w=0.8, h=0.5)
+        _arrow(ax, (xc + 0.15, yx + 0.26), (xc + 0.15, yb - 0.29))
+        _arrow(ax, (xc - 0.3, yx + 0.26), (xc - 0.3, yf - 0.29), colour="#555555")
+        _arrow(ax, (xc - 0.15, yf + 0.29), (xc - 0.15, yc - 0.24))
+        _arrow(ax, (xc + 0.35, yb + 0.29), (xc + 0.35, yc - 0.24), colour="#555555")
+        _arrow(ax, (xc, yc + 0.24), (xc, yy - 0.26))
+        if t > 1:
+            _arrow(ax, (xc - dx + 0.3, yf), (xc - 0.6, yf))
+            _arrow(ax, (xc - 0.3, yb), (xc - dx + 0.6, yb))
+    _label(ax, -1.05, yf, r"$\overrightarrow{h}_0$")
+    _arrow(ax, (-0.8, yf), (-0.6, yf))
+    _label(ax, dx * (T - 1) + 1.1, yb, rf"$\overleftarrow{{h}}_{{{T + 1}}}$")
+    _arrow(ax, (dx * (T - 1) + 0.8, yb), (dx * (T - 1) + 0.6, yb))
+    return _finish(fig, ax, xlim, ylim)
+
+
+def plot_encoder_decoder(S=4, T=3, decoder="init"):
+    """An encoder-decoder unrolled (book chapter 10, ``seq2seq-encoder``, ``seq2seq-decoder``).
+
+    The encoder (``gid="encoder"``) reads $x_1, \\dots, x_S$; its final state is the
+    context $\\mathrm{ctx} = h_S$ (``gid="context"``). The decoder
+    (``gid="decoder"``, states $s_1, \\dots, s_T$) starts from it, reads the
+    previous output token ($\\langle\\text{bos}\\rangle$ at the first step) and writes
+    $y_t$. ``decoder="feed"`` also draws the context entering every decoder
+    step (``gid="feed"`` arrows); ``"init"`` gives it to the initial state only.
+    ``S`` in [1, 6], ``T`` in [1, 6]. Returns the Figure.
+    """
+    S = _check_int("S", S, 1, 6)
+    T = _check_int("T", T, 1, 6)
+    if decoder not in ("init", "feed"):
+        raise ValueError(f"decoder must be 'init' or 'feed', received {decoder!r}")
+    dx = 1.45
+    xc0 = dx * S + 0.4                          # context node
+    xd0 = xc0 + 1.6                             # first decoder step
+    xlim = (-0.9, xd0 + dx * (T - 1) + 0.8)
+    ylim = (-0.8, 3.9 if decoder == "feed" else 3.4)
+    fig, ax = _canvas(xlim, ylim, scale=0.7)
+    yx, yh, yy = 0.0, 1.4, 2.8
+    _label(ax, -0.8, yh, "$0$")
+    for s in range(1, S + 1):
+        xc = dx * (s - 1)
+        _box(ax, xc, yx, f"$x_{{{s}}}$", _IO_COLOURS["x"], "input", w=0.75, h=0.5)
+        _box(ax, xc, yh, f"$h_{{{s}}}$", _CELL_COLOURS[0], "encoder", w=0.85, h=0.6)
+        _arrow(ax, (xc, yx + 0.26), (xc, yh - 0.31))
+        _arrow(ax, (xc - dx + 0.43 if s > 1 else -0.66, yh), (xc - 0.43, yh))
+    _box(ax, xc0, yh, r"$\mathrm{ctx}$", "#eeeeee", "context", w=0.8, h=0.6)
+    _arrow(ax, (dx * (S - 1) + 0.43, yh), (xc0 - 0.41, yh))
+    tokens = [r"$\langle\mathrm{bos}\rangle$"] + [f"$y_{{{t}}}$" for t in range(1, T)]
+    for t in range(1, T + 1):
+        xc = xd0 + dx * (t - 1)
+        _box(ax, xc, yx, tokens[t - 1], _IO_COLOURS["x"], "input", w=0.9, h=0.5, fontsize=9)
+        _box(ax, xc, yh, f"$s_{{{t}}}$", _CELL_COLOURS[1], "decoder", w=0.85, h=0.6)
+        _box(ax, xc, yy, f"$y_{{{t}}}$", _IO_COLOURS["y"], "output", w=0.75, h=0.5)
+        _arrow(ax, (xc, yx + 0.26), (xc, yh - 0.31))
+        _arrow(ax, (xc, yh + 0.31), (xc, yy - 0.26))
+        _arrow(ax, ((xc0 + 0.41) if t == 1 else xc - dx + 0.43, yh), (xc - 0.43, yh))
+        if t < T:                               # the written token is the next input
+            _arrow(ax, (xc + 0.38, yy - 0.1), (xc + dx - 0.3, yx + 0.26), colour="#999999")
+        if decoder == "feed":
+            _arrow(ax, (xc0 + 0.1, yh + 0.31), (xc - 0.1, yh + 0.31), rad=-0.35,
+                   colour=_PATH_COLOUR).set_gid("feed")
+    _label(ax, dx * (S - 1) / 2, -0.6, "encoder", fontsize=10, style="italic")
+    _label(ax, xd0 + dx * (T - 1) / 2, -0.6, "decoder", fontsize=10, style="italic")
+    return _finish(fig, ax, xlim, ylim)
+
+
+def plot_attention_decoder(weights=(0.1, 0.2, 0.6, 0.1), t=2):
+    """One decoder step with attention (book chapter 11, ``attn-weights``, ``attn-context``).
+
+    The encoder states $h_1, \\dots, h_S$ (``gid="encoder"``, $S$ = ``len(weights)``)
+    are each scored against the decoder state $s_{t-1}$; a softmax turns the scores
+    into weights $\\alpha_{t,s}$ (one ``gid="attention"`` line per source step,
+    its width proportional to the weight, labelled with it) and the context
+    $\\mathrm{ctx}_t = \\sum_s \\alpha_{t,s} h_s$ (``gid="context"``) enters the
+    decoder step $s_t$ (``gid="decoder"``). ``weights`` must be non-negative and
+    sum to 1 (2 to 8 of them); ``t`` is the decoder step drawn. Returns the Figure.
+    """
+    w = np.asarray(to_numpy(weights), dtype=float)
+    if w.ndim != 1 or not 2 <= w.size <= 8:
+        raise ValueError(f"weights must be a 1-d sequence of 2 to 8 numbers, received shape {w.shape}")
+    if (w < 0).any() or not np.isclose(w.sum(), 1.0, atol=1e-6):
+        raise ValueError(f"weights must be non-negative and sum to 1 (a softmax), received {w}")
+    t = _check_int("t", t, 1, 99)
+    S = w.size
+    dx = 1.3
+    xlim, ylim = (-0.9, dx * (S - 1) + 5.0), (-0.8, 5.0)
+    fig, ax = _canvas(xlim, ylim, scale=0.7)
+    yx, yh, yctx, ys = 0.0, 1.3, 3.1, 4.3
+    xctx = dx * (S - 1) / 2
+    xd = dx * (S - 1) + 2.6
+    for s in range(1, S + 1):
+        xc = dx * (s - 1)
+        _box(ax, xc, yx, f"$x_{{{s}}}$", _IO_COLOURS["x"], "input", w=0.75, h=0.5)
+        _box(ax, xc, yh, f"$h_{{{s}}}$", _CELL_COLOURS[0], "encoder", w=0.8, h=0.55)
+        _arrow(ax, (xc, yx + 0.26), (xc, yh - 0.29))
+        if s > 1:
+            _arrow(ax, (xc - dx + 0.41, yh), (xc - 0.41, yh))
+        a = float(w[s - 1])
+        _line(ax, [(xc, yh + 0.29), (xctx, yctx - 0.28)], _PATH_COLOUR, 0.4 + 6.0 * a,
+              gid="attention")
+        fx = 0.22
+        _label(ax, xc + fx * (xctx - xc), yh + 0.29 + fx * (yctx - 0.28 - yh - 0.29),
+               rf"$\alpha_{{{t},{s}}}$={a:.2f}", fontsize=8, colour=_PATH_COLOUR,
+               bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+    _op(ax, xctx, yctx, r"$\Sigma$", r=0.28)
+    _label(ax, xctx - 0.95, yctx, rf"$\mathrm{{ctx}}_{{{t}}}$", fontsize=11)
+    _box(ax, xd, ys, f"$s_{{{t}}}$", _CELL_COLOURS[1], "decoder", w=0.85, h=0.6)
+    _box(ax, xd, yctx - 0.05, rf"$\mathrm{{ctx}}_{{{t}}}$", "#eeeeee", "context", w=0.8, h=0.5)
+    _arrow(ax, (xctx + 0.29, yctx), (xd - 0.41, yctx - 0.05))
+    _arrow(ax, (xd, yctx + 0.2), (xd, ys - 0.31))
+    _label(ax, xd + 1.55, ys, f"$s_{{{t - 1}}}$", fontsize=11)
+    _arrow(ax, (xd + 1.25, ys), (xd + 0.43, ys))
+    _label(ax, xd + 0.6, yh + 0.2,
+           f"scores of $s_{{{t - 1}}}$\nagainst every $h_s$,\nsoftmax over $s$", fontsize=9,
+           colour="#1a4d80")
+    return _finish(fig, ax, xlim, ylim)

@@ -28,6 +28,8 @@ def test_plot_by_lag_draws_one_marked_line_per_model(backend):
     assert lines[0].get_marker() == "o"
     assert ax.get_yscale() == "log" and ax.get_title() == "adding" and ax.get_ylabel() == "test MSE"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["elman", "gru", "baseline"]
+    assert ax.get_xlabel() == "time lag $T$ (sequence length)"
+    assert plot_by_lag({"a": [1.0, 2.0]}, [2, 3], xlabel="source length").axes[0].get_xlabel() == "source length"
     assert list(ax.get_xticks()) == lags
 
 
