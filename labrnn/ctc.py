@@ -341,22 +341,28 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
              zero_infinity=False):
     """CTC loss ``-log p(l | x)`` of a batch (equations ``ctc-alpha`` and ``ctc-loss``).
 
-    Parameters follow :func:`torch.nn.functional.ctc_loss`:
+    The arguments follow :func:`torch.nn.functional.ctc_loss`.
 
+    Parameters
+    ----------
     log_probs : float array (T, B, C)
         Log-probabilities per frame (log-softmax outputs), time-major.
     targets : integer array (B, S) padded, or (sum(target_lengths),) concatenated
         Labels in ``[0, C)``, never ``blank``.
     input_lengths, target_lengths : integer arrays, lists or tuples (B,)
         Frames ``1 <= T_b <= T`` and labels ``S_b >= 0`` of each sequence.
-    blank : int, index of the blank class.
-    reduction : ``"mean"`` (each loss over its target length, then the batch mean),
-        ``"sum"`` or ``"none"`` (the ``(B,)`` losses).
+    blank : int
+        Index of the blank class.
+    reduction : {"mean", "sum", "none"}
+        ``"mean"``: each loss over its target length, then the batch mean; ``"sum"``;
+        ``"none"``: the ``(B,)`` losses.
     zero_infinity : bool
         ``False`` (default): an infinite loss (a target too long for its input)
         raises ``ValueError`` naming the sequence. ``True``: such losses are 0.
 
-    Returns a 0-d array (or ``(B,)`` for ``"none"``) on ``log_probs``' device.
+    Returns
+    -------
+    A 0-d array (or ``(B,)`` for ``"none"``) on ``log_probs``' device.
     """
     reduction = _check_reduction(reduction)
     T, B, C, blank, il, tl, seqs = _prepare(log_probs, targets, input_lengths, target_lengths,
