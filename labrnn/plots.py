@@ -1191,7 +1191,7 @@ def plot_stacked_rnn(L=3, T=4, residual=False):
     """A stack of ``L`` recurrent layers unrolled over ``T`` steps (book chapter 8).
 
     Cell ``(l, t)`` (``gid="cell"``, label $h^{(l)}_t$) receives $h^{(l-1)}_t$
-    from below and $h^{(l)}_{t-1}$ from the left (equation ``stacked-state``); each
+    from below and $h^{(l)}_{t-1}$ from the left (equation ``deep-stack``); each
     row has its own weights, named at the left. ``residual=True`` adds the skip
     connections $u^{(l+1)}_t = h^{(l)}_t + u^{(l)}_t$ (``gid="skip"``) from the
     input of each layer above the first to its output. ``L`` in [1, 5], ``T`` in

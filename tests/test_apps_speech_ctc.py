@@ -82,3 +82,40 @@ def test_decode_refuses_an_unknown_method(ds):
     params, meta = S.load_model()
     with pytest.raises(ValueError, match="method must be 'greedy' or 'beam', received 'viterbi'"):
         S.decode(params, [], method="viterbi")
+
+
+def test_window_baseline_gradient_is_correct_and_padding_free(ds):
+    X, L, Y, tl = S.make_batch(ds, S.splits(ds)["train"], np.random.default_rng(1), 2, n_digits=2)
+    X, L = X[:30], np.array([30, 24])
+    p = S.init_model(np.zeros(32), np.ones(32) * 3, hidden=5, cell="mlp", seed=0, dtype="float64")
+    _, grads = S.loss_and_grads(p, (X, L, Y, tl), cell="mlp")
+
+    def f(inp):
+        return S.loss_and_grads({**p, **inp}, (X, L, Y, tl), cell="mlp")[0]
+
+    names = ["mlp.W", "mlp.b", "W_hy", "b_y"]
+    gradcheck(f, {k: p[k] for k in names}, {k: grads[k] for k in names}).assert_ok(1e-6)
+    # A sequence's logits do not depend on the padding of the batch it is in.
+    z_batch, Ls, _ = S.model_logits(p, X, L, cell="mlp")
+    z_alone, _, _ = S.model_logits(p, X[:24, 1:2], L[1:], cell="mlp")
+    assert np.allclose(z_batch[:Ls[1], 1], z_alone[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_window_frames_sees_its_neighbours_and_zeros_beyond_the_ends():
+    x = np.arange(1.0, 7.0).reshape(3, 2, 1)           # x[t, b] = 2t + b + 1
+    w = S.window_frames(x, np.array([3, 2]), k=1)
+    assert w.shape == (3, 2, 3)
+    assert w[:, 0, :].tolist() == [[0, 1, 3], [1, 3, 5], [3, 5, 0]]
+    assert w[:2, 1, :].tolist() == [[0, 2, 4], [2, 4, 0]]  # step 2 of sequence 1 is padding
+
+
+def test_committed_baseline_reproduces_its_test_metrics(ds):
+    params, meta = S.load_model(S.CHECKPOINT.with_name("mlp"))
+    cfg = meta["config"]
+    assert cfg["cell"] == "mlp"
+    sets = S.eval_sets(ds, cfg)
+    for name in ("test", "unseen"):
+        m = S.evaluate(params, sets[name], cfg["cell"], "greedy")
+        stored = meta["metrics"][f"{name}_greedy"]
+        for k in ("edits", "digits", "correct", "strings"):
+            assert m[k] == stored[k], (name, k, m[k], stored[k])

@@ -17,10 +17,17 @@ Model, equation ``ctc-model``: ``h = BiLSTM(x)`` (H units per direction, concate
 ``z_t = W_hy h_t + b_y`` (11 classes: blank and the digits 0-9), trained with
 :func:`labrnn.ctc.ctc_loss_and_grad` and Adam, gradients clipped by global norm.
 
+The non-recurrent baseline (``--cell mlp``) replaces the recurrent layer by a window:
+``h_t = tanh(W u_t + b)`` where ``u_t`` concatenates the (stacked) frames ``t - CONTEXT``
+to ``t + CONTEXT`` (zeros beyond the ends of each utterance), trained the same way with
+CTC. It sees ``2 CONTEXT + 1`` steps of context, a fixed window; the BiLSTM sees the
+whole utterance.
+
 Command line::
 
     python -m labrnn.apps.speech_ctc train --steps 2500 --seed 0     # writes checkpoints/speech_ctc/
     python -m labrnn.apps.speech_ctc evaluate                        # recompute the metrics
+    python -m labrnn.apps.speech_ctc train --cell mlp --hidden 128 --out checkpoints/speech_ctc/mlp
 
 The run writes ``checkpoints/speech_ctc/bilstm.npz`` / ``.json`` (the parameters of the
 best validation step, configuration, metrics, data checksum, versions, wall time) and
@@ -49,7 +56,7 @@ from ..optim import Adam, clip_by_global_norm
 from ..paramtree import subparams, with_prefix
 
 __all__ = ["TRAIN_SPEAKERS", "UNSEEN_SPEAKER", "SPLITS", "DEFAULTS", "C", "STACK", "splits",
-           "pad_batch", "norm_stats", "stack_frames", "init_model", "model_logits",
+           "pad_batch", "norm_stats", "stack_frames", "window_frames", "CONTEXT", "init_model", "model_logits",
            "loss_and_grads", "make_batch", "make_eval_set", "eval_sets", "decode",
            "error_counts", "evaluate", "train", "load_model", "main"]
 
@@ -58,6 +65,7 @@ TRAIN_SPEAKERS = ("george", "jackson", "lucas", "nicolas", "yweweler")
 SPLITS = {"train": range(10, 50), "val": range(5, 10), "test": range(0, 5)}
 C = 11                                   # blank + 10 digits
 STACK = 2                                # frames stacked: 50 -> 25 frames per second
+CONTEXT = 5                              # the window baseline sees +-5 stacked frames (+-0.2 s)
 # the repository's checkpoints/ folder (beside labrnn/), whatever the working directory
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "speech_ctc" / "bilstm"
 DEFAULTS = dict(cell="lstm", hidden=64, batch=32, lr=3e-3, clip=5.0, max_digits=7,
@@ -141,12 +149,20 @@ def make_eval_set(ds, recs, n, seed, max_digits=7):
 def init_model(norm_mean, norm_std, hidden=64, cell="lstm", seed=0, dtype="float32"):
     """Parameters ``rnn.fw.*``, ``rnn.bw.*`` (bidirectional cell), ``W_hy`` (11, 2H), ``b_y``.
 
-    ``norm.mean``, ``norm.std`` (32,) hold the feature normalisation (not trained).
+    With ``cell="mlp"`` (the non-recurrent baseline) ``mlp.W`` (H, (2 CONTEXT + 1) 64),
+    ``mlp.b`` and ``W_hy`` (11, H), ``b_y``. ``norm.mean``, ``norm.std`` (32,) hold the
+    feature normalisation (not trained).
     """
-    p = with_prefix("rnn.", init_bidirectional(cell, STACK * N_MELS, hidden, seed=seed,
-                                               dtype="float64"))
     rng = np.random.default_rng([seed, 2])
-    p["W_hy"] = glorot_uniform((C, 2 * hidden), rng)
+    if cell == "mlp":
+        p = {"mlp.W": glorot_uniform((hidden, (2 * CONTEXT + 1) * STACK * N_MELS),
+                                     np.random.default_rng([seed, 1])),
+             "mlp.b": np.zeros(hidden)}
+        p["W_hy"] = glorot_uniform((C, hidden), rng)
+    else:
+        p = with_prefix("rnn.", init_bidirectional(cell, STACK * N_MELS, hidden, seed=seed,
+                                                   dtype="float64"))
+        p["W_hy"] = glorot_uniform((C, 2 * hidden), rng)
     p["b_y"] = np.zeros(C)
     p = {k: np.asarray(v, dtype=dtype) for k, v in p.items()}
     p["norm.mean"] = np.asarray(norm_mean, dtype=dtype)
@@ -176,6 +192,19 @@ def stack_frames(X, lengths, k=STACK):
     return Xs, -(-lengths // k)
 
 
+def window_frames(x, lengths, k=CONTEXT):
+    """(T, B, D) -> (T, B, (2k+1) D): step ``t`` sees steps ``t-k .. t+k`` of its own sequence.
+
+    Steps before the start and after each sequence's length count as zeros, so the result
+    at a real step does not depend on how the batch was padded.
+    """
+    T, B, D = x.shape
+    real = (np.arange(T)[:, None] < np.asarray(lengths)[None, :])[..., None]
+    pad = np.zeros((k, B, D), dtype=x.dtype)
+    xp = np.concatenate([pad, x * real, pad])
+    return np.concatenate([xp[j:j + T] for j in range(2 * k + 1)], axis=2)
+
+
 def model_logits(params, X, lengths, cell="lstm"):
     """Logits (T', B, 11) for unnormalised features ``X`` (T, B, 32); ``(z, lengths', cache)``.
 
@@ -185,6 +214,11 @@ def model_logits(params, X, lengths, cell="lstm"):
     x = (X - params["norm.mean"]) / params["norm.std"]
     x, lengths = stack_frames(x, lengths)
     x = x.astype(params["W_hy"].dtype)
+    if cell == "mlp":                    # the non-recurrent baseline: a window, no state
+        a, c_in = affine_forward(window_frames(x, lengths), params["mlp.W"], params["mlp.b"])
+        h = np.tanh(a)
+        z, c_out = affine_forward(h, params["W_hy"], params["b_y"])
+        return z, lengths, ((c_in, h), c_out)
     run_len = None if int(np.min(lengths)) == x.shape[0] else lengths   # no padding: no mask
     h, c_rnn = bidirectional_forward(x, subparams(params, "rnn."), cell=cell, lengths=run_len)
     z, c_out = affine_forward(h, params["W_hy"], params["b_y"])
@@ -197,8 +231,13 @@ def loss_and_grads(params, batch, cell="lstm"):
     z, lengths, (c_rnn, c_out) = model_logits(params, X, lengths, cell)
     loss, dz = ctc_loss_and_grad(z, Y, lengths, tl, reduction="mean")
     dh, dW, db = affine_backward(dz, c_out)
-    _, _, g_rnn = bidirectional_backward(dh, c_rnn)
-    grads = with_prefix("rnn.", g_rnn)
+    if cell == "mlp":
+        c_in, h = c_rnn
+        _, dW_in, db_in = affine_backward(dh * (1 - h ** 2), c_in)
+        grads = {"mlp.W": dW_in, "mlp.b": db_in}
+    else:
+        _, _, g_rnn = bidirectional_backward(dh, c_rnn)
+        grads = with_prefix("rnn.", g_rnn)
     grads["W_hy"], grads["b_y"] = dW, db
     return float(loss), grads
 
@@ -301,11 +340,12 @@ def train(steps, seed=0, out=CHECKPOINT, progress=True, log_every=10, **override
             m = evaluate(best, sets[name], cfg["cell"], method, cfg["beam_width"])
             metrics[f"{name}_{method}"] = m
     out = Path(out)
-    meta_extra = {"log": str(out.with_name("log.json").name), "train_wall_time_s": round(train_s, 1)}
+    log_path = out.with_name("log.json" if out.name == "bilstm" else f"{out.name}_log.json")
+    meta_extra = {"log": log_path.name, "train_wall_time_s": round(train_s, 1)}
     save_checkpoint(out, best, config=cfg, metrics=metrics,
                     data_files=[data_file("fsdd", "fsdd_logmel.npz")],
                     wall_time_s=time.time() - t0, extra=meta_extra)
-    out.with_name("log.json").write_text(json.dumps(log) + "\n")
+    log_path.write_text(json.dumps(log) + "\n")
     return best, load_model(out)[1]
 
 
@@ -326,7 +366,8 @@ def main(argv=None):
     for k in ("hidden", "batch", "eval_every"):
         t.add_argument(f"--{k.replace('_', '-')}", type=int, default=DEFAULTS[k])
     t.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    t.add_argument("--cell", default=DEFAULTS["cell"], choices=["lstm", "gru"])
+    t.add_argument("--cell", default=DEFAULTS["cell"], choices=["lstm", "gru", "mlp"],
+                   help="mlp: the non-recurrent baseline (a window of frames)")
     e = sub.add_parser("evaluate", help="recompute the metrics of a checkpoint")
     e.add_argument("--checkpoint", default=str(CHECKPOINT))
     args = ap.parse_args(argv)
