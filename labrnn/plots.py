@@ -1193,7 +1193,7 @@ def plot_stacked_rnn(L=3, T=4, residual=False):
     Cell ``(l, t)`` (``gid="cell"``, label $h^{(l)}_t$) receives $h^{(l-1)}_t$
     from below and $h^{(l)}_{t-1}$ from the left (equation ``deep-stack``); each
     row has its own weights, named at the left. ``residual=True`` adds the skip
-    connections $u^{(l+1)}_t = h^{(l)}_t + u^{(l)}_t$ (``gid="skip"``) from the
+    connections $u^{(l+1)}_t = h^{(l)}_t + u^{(l)}_t$ (``deep-residual``, ``gid="skip"``) from the
     input of each layer above the first to its output. ``L`` in [1, 5], ``T`` in
     [1, 6]. Returns the Figure.
     """
@@ -1223,7 +1223,7 @@ def plot_stacked_rnn(L=3, T=4, residual=False):
 
 
 def plot_bidirectional_rnn(T=4):
-    """A bidirectional layer unrolled over ``T`` steps (book chapter 9, ``birnn-states``).
+    """A bidirectional layer unrolled over ``T`` steps (book chapter 9, ``bidir-directions``, ``bidir-merge``).
 
     The forward row (``gid="forward"``) runs left to right from $\\overrightarrow{h}_0$,
     the backward row (``gid="backward"``) right to left from $\\overleftarrow{h}_{T+1}$;
