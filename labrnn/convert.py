@@ -46,9 +46,9 @@ import numpy as np
 from .backend import to_numpy
 from .errors import ShapeError
 from .validate import check_shape
-from .elman import _check_rnn_params
-from .gru import _check_gru_params, check_reset
-from .lstm import PEEPHOLE_PARAMS, _check_lstm_params
+from .cells.elman import ELMAN
+from .cells.gru import check_gru_params, check_reset
+from .cells.lstm import PEEPHOLE_PARAMS, check_lstm_params
 
 TORCH_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 KERAS_KEYS = ("kernel", "recurrent_kernel", "bias")
@@ -100,7 +100,7 @@ def _torch_dict(W_ih, W_hh, b_ih, b_hh):
 
 def elman_to_torch(params):
     """labrnn Elman ``W_xh, W_hh, b_h`` -> ``nn.RNN`` state dict (``bias_hh_l0`` = 0)."""
-    _check_rnn_params(params)
+    ELMAN.check(params)
     p = _host(params)
     return _torch_dict(p["W_xh"], p["W_hh"], p["b_h"], np.zeros_like(p["b_h"]))
 
@@ -121,7 +121,7 @@ def _no_peepholes(params, target):
 def lstm_to_torch(params):
     """labrnn LSTM ``W_x, W_h, b`` (gates i, f, g, o) -> ``nn.LSTM`` state dict (``bias_hh_l0`` = 0)."""
     _no_peepholes(params, "PyTorch nn.LSTM")
-    _check_lstm_params(params, peephole=False)
+    check_lstm_params(params, peephole=False)
     p = _host(params)
     return _torch_dict(p["W_x"], p["W_h"], p["b"], np.zeros_like(p["b"]))
 
@@ -144,7 +144,7 @@ def gru_to_torch(params):
         raise ValueError("PyTorch nn.GRU implements only the reset='after' variant (with the "
                          "bias b_hn inside the reset); these params have no 'b_hn', so they are "
                          "a reset='before' GRU, which has no PyTorch equivalent")
-    _check_gru_params(params, "after")
+    check_gru_params(params, "after")
     p = _host(params)
     H = p["b_hn"].shape[0]
     b_hh = np.concatenate([np.zeros(2 * H, dtype=p["b"].dtype), p["b_hn"]])
@@ -201,7 +201,7 @@ def elman_to_keras(params):
 
     Returns ``[kernel (D, H), recurrent_kernel (H, H), bias (H,)]``, for ``layer.set_weights``.
     """
-    _check_rnn_params(params)
+    ELMAN.check(params)
     p = _host(params)
     return [p["W_xh"].T.copy(), p["W_hh"].T.copy(), p["b_h"]]
 
@@ -219,7 +219,7 @@ def lstm_to_keras(params):
     Keras' gate order i, f, c, o is labrnn's i, f, g, o: only a transpose.
     """
     _no_peepholes(params, "Keras LSTM")
-    _check_lstm_params(params, peephole=False)
+    check_lstm_params(params, peephole=False)
     p = _host(params)
     return [p["W_x"].T.copy(), p["W_h"].T.copy(), p["b"]]
 
@@ -238,7 +238,7 @@ def gru_to_keras(params, reset="after"):
     (Keras order z, r, h). ``reset="before"`` gives ``reset_after=False``
     weights with ``bias (3H,)``.
     """
-    _check_gru_params(params, check_reset(reset))
+    check_gru_params(params, check_reset(reset))
     p = _host(params)
     perm = lambda a, axis=0: _reorder(a, _LABRNN_GRU, _KERAS_GRU, axis)   # noqa: E731
     kernel, rec = perm(p["W_x"]).T.copy(), perm(p["W_h"]).T.copy()

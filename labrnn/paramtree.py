@@ -1,7 +1,7 @@
 """Flat parameter dicts for models made of several layers (book chapters 8 to 11).
 
 Every model keeps ONE flat dict of named arrays, so optimisers
-(:mod:`labrnn.optim`), clipping and gradient checks work unchanged. A layer's
+(:mod:`labrnn.training.optim`), clipping and gradient checks work unchanged. A layer's
 parameters carry its path as a dotted prefix: ``"l0.fw.W_x"`` is the forward
 direction's ``W_x`` of layer 0, ``"dec.W_hy"`` the decoder's output matrix.
 Gradients use the same keys as the parameters.

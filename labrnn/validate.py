@@ -91,3 +91,12 @@ def check_sequence(name, x, D, dtype):
     check_nonempty(name, x)
     check_finite(name, x, "clean the data (NaN or inf in the inputs would spread to every state)")
     return T, B
+
+
+def check_bool(name, value):
+    """``value`` must be a real boolean (``True``/``False``): ``"False"`` is truthy in Python."""
+    import numpy as np
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, received {value!r} "
+                        f"({type(value).__name__})")
+    return bool(value)

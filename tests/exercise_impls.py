@@ -1474,7 +1474,7 @@ def bidirectional_combine(h_fw, h_bw_reversed, lengths, merge):
     return (y * mask).tolist()
 ''', "not a Python list", None),
         "beam_search": ('''\
-import labrnn.decoding as dec
+import labrnn.models.decoding as dec
 
 def _search(step_fn, bos, eos, beam_width, max_len, alpha):
     def step(prefix, token):
@@ -1523,7 +1523,7 @@ def seasonal_naive_errors(series, test_start, horizons, season=12):
 def ctc_alpha(log_probs, target, blank=0):
     module = __import__("labrnn." + "ctc", fromlist=["x"])
     return np.asarray(getattr(module, "ctc_" + "alpha")(log_probs, target, blank=blank))
-''', "it called labrnn.ctc.ctc_alpha", "labrnn-implementation"),
+''', "it called labrnn.training.ctc.ctc_alpha", "labrnn-implementation"),
     },
 }
 

@@ -1,4 +1,4 @@
-"""labrnn.activations: values, derivatives (by gradient check) and numerical stability."""
+"""labrnn.layers.activations: values, derivatives (by gradient check) and numerical stability."""
 
 import warnings
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.activations import log_softmax_backward, softmax_backward
+from labrnn.layers.activations import log_softmax_backward, softmax_backward
 
 
 def _np_sigmoid(a):

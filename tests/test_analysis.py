@@ -1,11 +1,11 @@
-"""labrnn.analysis: spectral radius and the norms of the hidden-state Jacobians."""
+"""labrnn.lab.analysis: spectral radius and the norms of the hidden-state Jacobians."""
 
 import numpy as np
 import pytest
 
 import labrnn
 from labrnn import ShapeError
-from labrnn.analysis import hidden_jacobian_norms, spectral_radius
+from labrnn.lab.analysis import hidden_jacobian_norms, spectral_radius
 
 
 def test_spectral_radius_of_known_matrices(backend):

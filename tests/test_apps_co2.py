@@ -7,7 +7,7 @@ import pytest
 
 from labrnn.apps import co2 as app
 from labrnn.cells import cell_forward, init_cell
-from labrnn.checkpoint import load_checkpoint
+from labrnn.training.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = sorted((ROOT / "checkpoints" / "co2").glob("*.npz"))

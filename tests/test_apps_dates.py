@@ -7,9 +7,9 @@ import pytest
 
 from labrnn import greedy_decode
 from labrnn.apps import dates as app
-from labrnn.checkpoint import load_checkpoint
+from labrnn.training.checkpoint import load_checkpoint
 from labrnn.datasets import dates as D
-from labrnn.seq2seq import init_seq2seq, make_step_fn, seq2seq_encode
+from labrnn.models.seq2seq import init_seq2seq, make_step_fn, seq2seq_encode
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = sorted((ROOT / "checkpoints" / "dates").glob("*.npz"))

@@ -5,8 +5,8 @@ import pytest
 
 from labrnn.apps import speech_ctc as S
 from labrnn.datasets.fsdd import FSDD
-from labrnn.gradcheck import gradcheck
-from labrnn.optim import Adam
+from labrnn.training.gradcheck import gradcheck
+from labrnn.training.optim import Adam
 
 
 @pytest.fixture(scope="module")

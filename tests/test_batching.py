@@ -1,9 +1,9 @@
-"""labrnn.batching: padding, bucketing by length and the count of padded positions."""
+"""labrnn.training.batching: padding, bucketing by length and the count of padded positions."""
 
 import numpy as np
 import pytest
 
-from labrnn.batching import make_batches, pad_sequences, padding_cost
+from labrnn.training.batching import make_batches, pad_sequences, padding_cost
 
 
 def test_pad_sequences_by_hand():

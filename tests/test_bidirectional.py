@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.bidirectional import (bidirectional_backward, bidirectional_forward,
+from labrnn.models.bidirectional import (bidirectional_backward, bidirectional_forward,
                                   init_bidirectional)
 
 T, B, D, H = 4, 3, 2, 3

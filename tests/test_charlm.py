@@ -9,8 +9,8 @@ import pytest
 
 import labrnn
 from labrnn.apps import charlm
-from labrnn.checkpoint import file_sha256
-from labrnn.data import CharVocab
+from labrnn.training.checkpoint import file_sha256
+from labrnn.lab.data import CharVocab
 from labrnn.datasets import data_file, tinyshakespeare
 
 ROOT = Path(__file__).resolve().parents[1]

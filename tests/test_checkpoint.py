@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from labrnn.checkpoint import file_sha256, load_checkpoint, save_checkpoint
+from labrnn.training.checkpoint import file_sha256, load_checkpoint, save_checkpoint
 from labrnn.datasets import data_dir, data_file
 
 

@@ -180,7 +180,7 @@ def test_numpy_models_without_mistakes_equal_labrnn():
     args = part1._bptt_inputs(rng, 4, 2, 3, 5)
     for a, b in zip(part1._np_bptt(*args), part1._bptt_expected(args)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-    from labrnn import gru, lstm
+    from labrnn.cells import gru, lstm
     dh, dc, x, h, c, W_x, W_h, b = part2._lstm_bwd_inputs(rng, 3, 4, 5)
     _, cache = lstm.lstm_step_forward(x, (h, c), {"W_x": W_x, "W_h": W_h, "b": b})
     dx, (dhp, dcp), g = lstm.lstm_step_backward((dh, dc), cache)
@@ -220,7 +220,7 @@ def test_part3_models_without_mistakes_equal_labrnn():
 
 def test_beam_reference_is_exhaustive_search_with_a_wide_beam():
     import itertools
-    from labrnn.decoding import length_normalized
+    from labrnn.models.decoding import length_normalized
     rng = np.random.default_rng(2)
     V, max_len, alpha = 3, 4, 0.7
     model = part3._design(rng, V, 2, max_len, alpha)
@@ -307,14 +307,14 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
 
 @pytest.mark.parametrize("source,what", [
     ("import labrnn\n\ndef rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
-     "    return labrnn.elman.rnn_step_forward(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, "
-     "'b_h': b_h})[0]\n", "labrnn.elman.rnn_step_forward"),
+     "    return labrnn.cells.elman.rnn_step_forward(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, "
+     "'b_h': b_h})[0]\n", "labrnn.cells.elman.rnn_step_forward"),
     ("from labrnn import rnn_step_forward as f\n\ndef rnn_step_forward(x_t, h_prev, W_xh, "
      "W_hh, b_h):\n    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, 'b_h': b_h})[0]\n",
-     "f (= labrnn.elman.rnn_step_forward)"),
-    ("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n    from labrnn.elman import "
+     "f (= labrnn.cells.elman.rnn_step_forward)"),
+    ("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n    from labrnn.cells.elman import "
      "rnn_step_forward as f\n    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, "
-     "'b_h': b_h})[0]\n", "from labrnn.elman import rnn_step_forward"),
+     "'b_h': b_h})[0]\n", "from labrnn.cells.elman import rnn_step_forward"),
 ])
 def test_labrnn_implementation_is_seen_in_the_source(source, what):
     fn = _nb(source, "rnn_step_forward")
@@ -330,7 +330,7 @@ def test_labrnn_implementation_is_caught_by_a_tripwire_when_the_source_hides_it(
              "    return f(x_t, h_prev, {'W_xh': W_xh, 'W_hh': W_hh, 'b_h': b_h})[0]\n",
              "rnn_step_forward")
     assert sandbox.bundle(fn)["labrnn"] == []
-    with pytest.raises(CheckFailed, match=r"it called labrnn.elman.rnn_step_forward\)"):
+    with pytest.raises(CheckFailed, match=r"it called labrnn.cells.elman.rnn_step_forward\)"):
         notebook.check_rnn_step_forward(fn)
     out = capsys.readouterr().out
     assert "FLAG [labrnn-implementation]" in out and "FLAG [suspicious]" in out
@@ -430,9 +430,9 @@ def test_report_scans_cells_for_code_that_changes_modules():
 # ------------------------------------------------------------------ Parts IV and V references
 def test_part45_references_agree_with_labrnn_brute_force_and_differences():
     from labrnn import ctc
-    from labrnn.gradcheck import numerical_gradient
+    from labrnn.training.gradcheck import numerical_gradient
     rng = np.random.default_rng(45)
-    # the CTC model without mistakes is labrnn.ctc.ctc_alpha, and its end is the brute force
+    # the CTC model without mistakes is labrnn.training.ctc.ctc_alpha, and its end is the brute force
     for T, target, blank in ((6, [1, 1, 2], 0), (4, [], 0), (6, [1, 1, 2, 2], 0),
                              (5, [0, 1], 2), (3, [1, 1], 0)):
         lp = part45._log_probs(rng, T, 3)

@@ -12,9 +12,9 @@ import pytest
 
 import labrnn
 from labrnn import convert
-from labrnn.elman import init_elman, rnn_forward
-from labrnn.gru import gru_forward, init_gru
-from labrnn.lstm import init_lstm, lstm_forward
+from labrnn.cells.elman import init_elman, rnn_forward
+from labrnn.cells.gru import gru_forward, init_gru
+from labrnn.cells.lstm import init_lstm, lstm_forward
 
 D, H = 3, 4
 

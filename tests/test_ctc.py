@@ -1,4 +1,4 @@
-"""Connectionist temporal classification (labrnn.ctc, chapter 18).
+"""Connectionist temporal classification (labrnn.training.ctc, chapter 18).
 
 The loss and its gradient are checked against brute-force enumeration of every
 alignment (C**T paths) on tiny inputs, and against float64 central differences;
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.ctc import (collapse, ctc_alpha, ctc_beta, ctc_brute_force, ctc_exhaustive_decode,
+from labrnn.training.ctc import (collapse, ctc_alpha, ctc_beta, ctc_brute_force, ctc_exhaustive_decode,
                         ctc_greedy_decode, ctc_loss, ctc_loss_and_grad, ctc_prefix_beam_search,
                         edit_distance, extend_labels)
 from labrnn.errors import DTypeError, ShapeError
-from labrnn.gradcheck import gradcheck
+from labrnn.training.gradcheck import gradcheck
 
 REF = pathlib.Path(__file__).resolve().parent / "reference" / "ctc_torch.npz"
 

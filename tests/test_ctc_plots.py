@@ -1,10 +1,10 @@
-"""labrnn.plots, chapter 18: the CTC lattice, waveform and features, posteriors over time."""
+"""labrnn.lab.plots, chapter 18: the CTC lattice, waveform and features, posteriors over time."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_ctc_lattice, plot_ctc_posteriors, plot_waveform_spectrogram
+from labrnn.lab.plots import plot_ctc_lattice, plot_ctc_posteriors, plot_waveform_spectrogram
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,9 @@
-"""labrnn.data: character vocabularies, one-hot encoding and the adding problem."""
+"""labrnn.lab.data: character vocabularies, one-hot encoding and the adding problem."""
 
 import numpy as np
 import pytest
 
-from labrnn.data import CharVocab, adding_problem, next_char_batch, one_hot
+from labrnn.lab.data import CharVocab, adding_problem, next_char_batch, one_hot
 
 
 def test_char_vocab_round_trip():

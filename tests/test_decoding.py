@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.decoding import (beam_search, greedy_decode, length_normalized, sample_decode)
+from labrnn.models.decoding import (beam_search, greedy_decode, length_normalized, sample_decode)
 
 V, H, BOS, EOS = 4, 5, 0, 1     # token 0 doubles as BOS (never produced), token 1 is EOS
 

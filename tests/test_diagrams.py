@@ -1,4 +1,4 @@
-"""Architecture diagrams of Parts II and III (labrnn.plots): each returns a Figure whose
+"""Architecture diagrams of Parts II and III (labrnn.lab.plots): each returns a Figure whose
 boxes, operation nodes and labels are the ones its chapter's equations name."""
 
 import matplotlib
@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from labrnn.plots import (plot_attention_decoder, plot_bidirectional_rnn,  # noqa: E402
+from labrnn.lab.plots import (plot_attention_decoder, plot_bidirectional_rnn,  # noqa: E402
                           plot_encoder_decoder, plot_gru_cell, plot_lstm_cell,
                           plot_stacked_rnn)
 

@@ -1,9 +1,9 @@
-"""labrnn.dynamics: RK4 order, the vector fields, trajectories, divergence times."""
+"""labrnn.lab.dynamics: RK4 order, the vector fields, trajectories, divergence times."""
 
 import numpy as np
 import pytest
 
-from labrnn.dynamics import (LORENZ_LYAPUNOV, damped_pendulum, divergence_time, integrate,
+from labrnn.lab.dynamics import (LORENZ_LYAPUNOV, damped_pendulum, divergence_time, integrate,
                              lorenz, lorenz_trajectories, rk4_step)
 from labrnn.errors import ShapeError
 

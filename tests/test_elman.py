@@ -1,4 +1,4 @@
-"""labrnn.elman: the Elman step and sequence, forward against a NumPy reference and
+"""labrnn.cells.elman: the Elman step and sequence, forward against a NumPy reference and
 backward against float64 central differences, on every backend."""
 
 import numpy as np

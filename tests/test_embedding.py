@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.embedding import embedding_backward, embedding_forward, init_embedding
+from labrnn.layers.embedding import embedding_backward, embedding_forward, init_embedding
 from labrnn.errors import DTypeError
 
 V, Demb, O, T, B = 5, 3, 2, 4, 2

@@ -1,4 +1,4 @@
-"""labrnn.experiments: the training loop, evaluation and small helpers of chapters 4-5."""
+"""labrnn.lab.experiments: the training loop, evaluation and small helpers of chapters 4-5."""
 
 import math
 import warnings
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.data import adding_problem
-from labrnn.experiments import History, delayed_copy, evaluate, moving_average, train
+from labrnn.lab.data import adding_problem
+from labrnn.lab.experiments import History, delayed_copy, evaluate, moving_average, train
 
 
 def _adding(T=6, B=4):

@@ -1,4 +1,4 @@
-"""labrnn.fixedpoints: the speed q(h), its gradient, the search, stability, clustering, PCA."""
+"""labrnn.lab.fixedpoints: the speed q(h), its gradient, the search, stability, clustering, PCA."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import labrnn
 from labrnn.cells import init_cell
 from labrnn.errors import ShapeError
-from labrnn.fixedpoints import (classify_fixed_point, find_fixed_points, fixed_point_loss,
+from labrnn.lab.fixedpoints import (classify_fixed_point, find_fixed_points, fixed_point_loss,
                                 newton_refine, pca_project, step_jacobian, step_map,
                                 unique_points)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labrnn.errors import ShapeError
-from labrnn.forecast import (errors_by_horizon, fit_linear_ar, forecast_targets,
+from labrnn.lab.forecast import (errors_by_horizon, fit_linear_ar, forecast_targets,
                              last_value_forecast, linear_ar_forecast, seasonal_naive_forecast)
 
 

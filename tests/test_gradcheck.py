@@ -5,7 +5,7 @@ import pytest
 
 import labrnn
 from labrnn import DTypeError, ShapeError
-from labrnn.gradcheck import relative_error
+from labrnn.training.gradcheck import relative_error
 
 
 def test_numerical_gradient_of_a_known_function(backend):

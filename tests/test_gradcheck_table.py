@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from labrnn.gradcheck import GradcheckReport, gradcheck
+from labrnn.training.gradcheck import GradcheckReport, gradcheck
 
 
 def test_noise_prints_as_the_tolerance_and_failures_with_two_digits():

@@ -1,4 +1,4 @@
-"""labrnn.gru: both GRU variants (reset before / after the recurrent product), step and
+"""labrnn.cells.gru: both GRU variants (reset before / after the recurrent product), step and
 sequence, forward against plain NumPy equations and backward against float64 central
 differences, on NumPy and on array-api-strict (CPU and its second device)."""
 
@@ -7,8 +7,8 @@ import pytest
 
 import labrnn
 from conftest import make_backend
-from labrnn.gradcheck import gradcheck
-from labrnn.gru import (gru_backward, gru_forward, gru_gate_views, gru_param_count,
+from labrnn.training.gradcheck import gradcheck
+from labrnn.cells.gru import (gru_backward, gru_forward, gru_gate_views, gru_param_count,
                         gru_step_backward, gru_step_forward, init_gru)
 
 

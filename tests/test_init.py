@@ -1,4 +1,4 @@
-"""labrnn.init and init_elman: initialisers, seeds and backends."""
+"""labrnn.layers.init and init_elman: initialisers, seeds and backends."""
 
 import numpy as np
 import pytest
@@ -82,7 +82,7 @@ def test_W_hh_scale_sets_the_spectral_radius(backend, W_hh, rho):
     p = backend.params(2, 4, seed=3, W_hh=W_hh, W_hh_scale=rho)
     W = backend.to_numpy(p["W_hh"])
     assert np.max(np.abs(np.linalg.eigvals(W))) == pytest.approx(rho, rel=1e-12)
-    from labrnn.analysis import spectral_radius
+    from labrnn.lab.analysis import spectral_radius
     assert spectral_radius(p["W_hh"]) == pytest.approx(rho, rel=1e-12)
 
 

@@ -1,4 +1,4 @@
-"""labrnn.layernorm and labrnn.lnlstm: layer normalisation and the layer-normalised LSTM.
+"""labrnn.layers.layernorm and labrnn.cells.lnlstm: layer normalisation and the layer-normalised LSTM.
 
 Gradients against float64 central differences on every backend of ``conftest.py``
 (tiny sizes: a gradient check costs two forward passes per entry); the sequence
@@ -17,9 +17,9 @@ import labrnn
 from labrnn import recurrent_backward, recurrent_forward
 from labrnn.cells import cell_backward, cell_forward, cell_param_count, cell_variant, init_cell
 from labrnn.errors import ShapeError
-from labrnn.gradcheck import gradcheck
-from labrnn.layernorm import layer_norm_backward, layer_norm_forward
-from labrnn.lnlstm import (LN_PARAMS, LNLSTM_PARAMS, init_lnlstm, lnlstm_backward,
+from labrnn.training.gradcheck import gradcheck
+from labrnn.layers.layernorm import layer_norm_backward, layer_norm_forward
+from labrnn.cells.lnlstm import (LN_PARAMS, LNLSTM_PARAMS, init_lnlstm, lnlstm_backward,
                            lnlstm_forward, lnlstm_param_count, lnlstm_step_backward,
                            lnlstm_step_forward)
 

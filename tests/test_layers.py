@@ -1,4 +1,4 @@
-"""labrnn.layers: the affine output layer ``y = h W^T + b``."""
+"""labrnn.layers.affine: the affine output layer ``y = h W^T + b``."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""labrnn.losses: values against NumPy formulas, gradients by central differences,
+"""labrnn.training.losses: values against NumPy formulas, gradients by central differences,
 masks, numerical stability and the error messages."""
 
 import numpy as np

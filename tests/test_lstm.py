@@ -1,4 +1,4 @@
-"""labrnn.lstm: the LSTM step and sequence, with and without peepholes, forward against
+"""labrnn.cells.lstm: the LSTM step and sequence, with and without peepholes, forward against
 plain NumPy equations and backward against float64 central differences, on NumPy and on
 array-api-strict (CPU and its second device)."""
 
@@ -7,8 +7,8 @@ import pytest
 
 import labrnn
 from conftest import make_backend
-from labrnn.gradcheck import gradcheck
-from labrnn.lstm import (PEEPHOLE_PARAMS, init_lstm, lstm_backward, lstm_forward,
+from labrnn.training.gradcheck import gradcheck
+from labrnn.cells.lstm import (PEEPHOLE_PARAMS, init_lstm, lstm_backward, lstm_forward,
                          lstm_gate_views, lstm_param_count, lstm_step_backward,
                          lstm_step_forward)
 

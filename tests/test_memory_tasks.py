@@ -1,10 +1,10 @@
-"""labrnn.memory_tasks: flip-flop and associative recall, checked against brute-force loops."""
+"""labrnn.lab.memory_tasks: flip-flop and associative recall, checked against brute-force loops."""
 
 import numpy as np
 import pytest
 
 from labrnn.errors import ShapeError
-from labrnn.memory_tasks import flipflop_accuracy, flipflop_task, recall_task
+from labrnn.lab.memory_tasks import flipflop_accuracy, flipflop_task, recall_task
 
 
 def test_flipflop_targets_hold_the_last_pulse():

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from labrnn.ngram import NGramLM
+from labrnn.lab.ngram import NGramLM
 
 
 def _ids(text):

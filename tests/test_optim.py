@@ -1,4 +1,4 @@
-"""labrnn.optim: SGD, momentum, RMSProp, Adam, gradient clipping and non-finite gradients."""
+"""labrnn.training.optim: SGD, momentum, RMSProp, Adam, gradient clipping and non-finite gradients."""
 
 import math
 

@@ -1,11 +1,11 @@
-"""Tests of the Part I synthetic tasks in labrnn.data (chapter 3)."""
+"""Tests of the Part I synthetic tasks in labrnn.lab.data (chapter 3)."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from labrnn.data import (contains_run_task, reverse_task, running_parity_task,
+from labrnn.lab.data import (contains_run_task, reverse_task, running_parity_task,
                          sine_from_phase_task)
 
 

@@ -1,12 +1,12 @@
-"""labrnn.plots.plot_gradient_norms: the chapter 5 figure of gradient norm against time lag."""
+"""labrnn.lab.plots.plot_gradient_norms: the chapter 5 figure of gradient norm against time lag."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 import labrnn
-from labrnn.analysis import hidden_jacobian_norms
-from labrnn.plots import plot_gradient_norms
+from labrnn.lab.analysis import hidden_jacobian_norms
+from labrnn.lab.plots import plot_gradient_norms
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +56,10 @@ def test_empty_input_is_refused():
         plot_gradient_norms({"tanh": {}, "relu": {"a": [1.0]}})
 
 
-# labrnn.plots.plot_training_runs: loss curves of chapters 4 and 5
+# labrnn.lab.plots.plot_training_runs: loss curves of chapters 4 and 5
 
-from labrnn.experiments import History                       # noqa: E402
-from labrnn.plots import plot_training_runs                  # noqa: E402
+from labrnn.lab.experiments import History                       # noqa: E402
+from labrnn.lab.plots import plot_training_runs                  # noqa: E402
 
 
 def test_training_runs_are_smoothed_and_drawn_on_a_log_scale():

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from labrnn.plots import IO_PATTERNS, plot_io_patterns, plot_unrolled_rnn  # noqa: E402
+from labrnn.lab.plots import IO_PATTERNS, plot_io_patterns, plot_unrolled_rnn  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +122,7 @@ def test_io_patterns_refuses_bad_names(bad, match):
 
 
 def test_prediction_plot_has_dots_line_and_split():
-    from labrnn.plots import plot_prediction
+    from labrnn.lab.plots import plot_prediction
     target = np.sin(np.arange(30) / 3)
     fig = plot_prediction(target, target + 0.1, split=20, title="t")
     assert isinstance(fig, Figure)
@@ -143,6 +143,6 @@ def test_prediction_plot_has_dots_line_and_split():
     (np.zeros(5), np.zeros(5), 7, r"split must lie in \[0, 5\]"),
 ])
 def test_prediction_plot_refuses_bad_input(target, prediction, split, match):
-    from labrnn.plots import plot_prediction
+    from labrnn.lab.plots import plot_prediction
     with pytest.raises(ValueError, match=match):
         plot_prediction(target, prediction, split=split)

@@ -1,11 +1,11 @@
-"""labrnn.analysis.input_gradient_norms: ||dh_T/dx_t|| for every cell (chapters 6 and 7)."""
+"""labrnn.lab.analysis.input_gradient_norms: ||dh_T/dx_t|| for every cell (chapters 6 and 7)."""
 
 import numpy as np
 import pytest
 
 import labrnn
 from labrnn import ShapeError
-from labrnn.analysis import input_gradient_norms
+from labrnn.lab.analysis import input_gradient_norms
 from labrnn.cells import cell_forward, init_cell
 
 VARIANTS = [("elman", {}), ("lstm", {}), ("lstm", {"peephole": True}),

@@ -1,4 +1,4 @@
-"""labrnn.experiments, Part II: the training loop and measurements for every cell."""
+"""labrnn.lab.experiments, Part II: the training loop and measurements for every cell."""
 
 import math
 
@@ -7,8 +7,8 @@ import pytest
 
 import labrnn
 from labrnn.cells import init_cell
-from labrnn.data import adding_problem
-from labrnn.experiments import (cell_loss_and_grads, delayed_copy, evaluate_cell,
+from labrnn.lab.data import adding_problem
+from labrnn.lab.experiments import (cell_loss_and_grads, delayed_copy, evaluate_cell,
                                 seconds_per_step, train, train_cell)
 
 VARIANTS = [("elman", {}), ("lstm", {}), ("lstm", {"peephole": True}),

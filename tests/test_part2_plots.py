@@ -1,10 +1,10 @@
-"""labrnn.plots, Part II: scores against the time lag, and time per step."""
+"""labrnn.lab.plots, Part II: scores against the time lag, and time per step."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_by_lag, plot_step_times
+from labrnn.lab.plots import plot_by_lag, plot_step_times
 
 
 @pytest.fixture(autouse=True)

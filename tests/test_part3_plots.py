@@ -1,10 +1,10 @@
-"""labrnn.plots, Part III: dropout masks (chapter 8)."""
+"""labrnn.lab.plots, Part III: dropout masks (chapter 8)."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_dropout_masks
+from labrnn.lab.plots import plot_dropout_masks
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
-"""labrnn.plots.plot_learning_curves (chapters 12 and 13)."""
+"""labrnn.lab.plots.plot_learning_curves (chapters 12 and 13)."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_learning_curves
+from labrnn.lab.plots import plot_learning_curves
 
 
 @pytest.fixture(autouse=True)

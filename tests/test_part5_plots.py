@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from labrnn.plots import (plot_accuracy_by, plot_digit_names, plot_error_growth,
+from labrnn.lab.plots import (plot_accuracy_by, plot_digit_names, plot_error_growth,
                           plot_fixed_points, plot_name_probabilities, plot_rollout)
 
 

@@ -1,4 +1,4 @@
-"""labrnn.plots: every helper returns a Figure with what it was asked to draw."""
+"""labrnn.lab.plots: every helper returns a Figure with what it was asked to draw."""
 
 import matplotlib
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import labrnn
-from labrnn.plots import plot_curves, plot_heatmap
+from labrnn.lab.plots import plot_curves, plot_heatmap
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
-"""labrnn.plots helpers of chapters 16 and 17: forecasts with the truth, alignment panels."""
+"""labrnn.lab.plots helpers of chapters 16 and 17: forecasts with the truth, alignment panels."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_alignments, plot_forecasts
+from labrnn.lab.plots import plot_alignments, plot_forecasts
 
 
 @pytest.fixture(autouse=True)

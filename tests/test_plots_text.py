@@ -1,10 +1,10 @@
-"""labrnn.plots for the text applications: token probabilities and the confusion matrix."""
+"""labrnn.lab.plots for the text applications: token probabilities and the confusion matrix."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from labrnn.plots import plot_confusion_matrix, plot_token_probabilities
+from labrnn.lab.plots import plot_confusion_matrix, plot_token_probabilities
 
 
 @pytest.fixture(autouse=True)

@@ -142,7 +142,7 @@ def test_truncated_bptt_cannot_see_across_chunks(cheap_backend, n_chunks, chunk,
     _, g, _ = labrnn.truncated_bptt(params, x, y, chunk, h0=h0)
     for k in ("W_hy", "b_y"):
         _close(bk, g[k], n_chunks * bk.to_numpy(g_full[k]), 1e-10)
-    from labrnn.gradcheck import relative_error
+    from labrnn.training.gradcheck import relative_error
     rel = relative_error(np.concatenate([bk.to_numpy(g[k]).ravel() for k in ("W_xh", "W_hh")]),
                          np.concatenate([n_chunks * bk.to_numpy(g_full[k]).ravel() for k in ("W_xh", "W_hh")]))
     assert rel > 1e-8, "truncated and full BPTT agree: the cross-chunk gradient was not cut"

@@ -1,4 +1,4 @@
-"""Tests of labrnn.recurrent: the layer with return_sequences / return_state flags (chapter 3)."""
+"""Tests of labrnn.models.recurrent: the layer with return_sequences / return_state flags (chapter 3)."""
 
 import numpy as np
 import pytest

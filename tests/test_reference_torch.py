@@ -25,10 +25,10 @@ import pytest
 
 import labrnn
 from labrnn import convert
-from labrnn.elman import rnn_backward, rnn_forward
-from labrnn.gradcheck import relative_error
-from labrnn.gru import gru_backward, gru_forward
-from labrnn.lstm import lstm_backward, lstm_forward
+from labrnn.cells.elman import rnn_backward, rnn_forward
+from labrnn.training.gradcheck import relative_error
+from labrnn.cells.gru import gru_backward, gru_forward
+from labrnn.cells.lstm import lstm_backward, lstm_forward
 
 RTOL = 1e-10
 FILES = sorted((pathlib.Path(__file__).parent / "reference").glob("torch_*.npz"))

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from labrnn.schedules import step_decay, warmup_cosine
+from labrnn.training.schedules import step_decay, warmup_cosine
 
 
 def test_warmup_cosine_by_hand():

@@ -1,4 +1,4 @@
-"""Encoder-decoder (labrnn.seq2seq): gradients, padding invariance, decoding, errors."""
+"""Encoder-decoder (labrnn.models.seq2seq): gradients, padding invariance, decoding, errors."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import labrnn
 from labrnn import beam_search, greedy_decode, sample_decode
 from labrnn.errors import ShapeError
-from labrnn.seq2seq import (DECODERS, init_seq2seq, make_step_fn, seq2seq_encode,
+from labrnn.models.seq2seq import (DECODERS, init_seq2seq, make_step_fn, seq2seq_encode,
                             seq2seq_forward, seq2seq_loss, shift_right)
 
 V, E, H = 5, 2, 3
@@ -188,7 +188,7 @@ def test_errors():
     with pytest.raises(TypeError, match="DecoderState"):
         make_step_fn(p)((np.zeros((1, H)),), BOS)
     with pytest.raises(TypeError, match="seq2seq_forward"):
-        labrnn.seq2seq.seq2seq_backward(np.zeros((3, 2, V)), {"layer": "stacked"})
+        labrnn.models.seq2seq.seq2seq_backward(np.zeros((3, 2, V)), {"layer": "stacked"})
 
 
 # ---- deep / bidirectional encoder (enc_layers=, bidirectional=) -----------------------

@@ -5,7 +5,7 @@ import pytest
 
 import labrnn
 from labrnn.paramtree import subparams
-from labrnn.stacked import dropout_mask, init_stacked, stacked_backward, stacked_forward
+from labrnn.models.stacked import dropout_mask, init_stacked, stacked_backward, stacked_forward
 
 T, B, D, H = 3, 2, 3, 3
 

@@ -1,11 +1,11 @@
-"""labrnn.train and labrnn.models: whole-network gradients, ElmanRNN, truncated BPTT."""
+"""labrnn.training.loops and labrnn.models.elman_rnn: whole-network gradients, ElmanRNN, truncated BPTT."""
 
 import numpy as np
 import pytest
 
 import labrnn
 from labrnn import ShapeError
-from labrnn.gradcheck import relative_error
+from labrnn.training.gradcheck import relative_error
 
 PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 

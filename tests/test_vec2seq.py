@@ -1,4 +1,4 @@
-"""labrnn.vec2seq (one-to-many decoder) and labrnn.datasets.digits (names of digits)."""
+"""labrnn.models.vec2seq (one-to-many decoder) and labrnn.datasets.digits (names of digits)."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ import pytest
 import labrnn
 from labrnn.datasets.digits import (BOS, DIGIT_NAMES, EOS, NAME_VOCAB, decode_name,
                                     encode_names, load_split, name_tokens)
-from labrnn.decoding import beam_search, greedy_decode
-from labrnn.vec2seq import (init_vec2seq, make_step_fn, sequence_log_probs, vec2seq_encode,
+from labrnn.models.decoding import beam_search, greedy_decode
+from labrnn.models.vec2seq import (init_vec2seq, make_step_fn, sequence_log_probs, vec2seq_encode,
                             vec2seq_forward, vec2seq_loss)
 
 D, V, E, H = 4, 6, 3, 5

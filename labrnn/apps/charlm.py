@@ -41,12 +41,12 @@ from .. import (affine_backward, affine_forward, dropout_mask, embedding_backwar
                 embedding_forward, from_numpy, init_embedding, init_lstm, log_softmax,
                 lstm_backward, lstm_forward, lstm_step_forward, softmax_cross_entropy,
                 to_numpy, Adam, clip_by_global_norm)
-from ..checkpoint import save_checkpoint, load_checkpoint
-from ..data import CharVocab
+from ..training.checkpoint import save_checkpoint, load_checkpoint
+from ..lab.data import CharVocab
 from ..datasets import data_file, tinyshakespeare
-from ..decoding import sample_decode
+from ..models.decoding import sample_decode
 from ..paramtree import subparams, with_prefix
-from ..schedules import warmup_cosine
+from ..training.schedules import warmup_cosine
 
 __all__ = ["init_charlm", "charlm_forward", "charlm_backward", "loss_and_grads", "streams",
            "evaluate", "make_step_fn", "sample_text", "train", "load_model", "main",
@@ -174,7 +174,7 @@ def evaluate(params, ids, B=64, chunk=200, dtype="float64"):
 
 
 def make_step_fn(params, dtype="float64"):
-    """A decoder step ``(log_probs (V,), state) = step_fn(state, token)`` for :mod:`labrnn.decoding`."""
+    """A decoder step ``(log_probs (V,), state) = step_fn(state, token)`` for :mod:`labrnn.models.decoding`."""
     params = {k: from_numpy(to_numpy(v), dtype=dtype) for k, v in params.items()}
     L = _layers(params)
     layer_params = [subparams(params, f"l{l}.") for l in range(L)]
@@ -196,7 +196,7 @@ def make_step_fn(params, dtype="float64"):
 def sample_text(params, vocab, prompt="\n", length=200, seed=0, temperature=1.0, top_k=None):
     """Run ``prompt`` through the model, then sample ``length`` characters; returns the str.
 
-    Sampling is :func:`labrnn.decoding.sample_decode` (softmax of ``log p / temperature``
+    Sampling is :func:`labrnn.models.decoding.sample_decode` (softmax of ``log p / temperature``
     over the ``top_k`` most likely characters), seeded by ``seed``.
     """
     if not prompt:

@@ -28,7 +28,7 @@ Training draws random windows from the training years (up to 2010) with a seeded
 generator, Adam with clipping; every ``--eval-every`` steps the validation error
 (2011-2017; one-step RMSE, or the mean RMSE over the 24 horizons for ``direct``)
 decides which parameters are kept. The kept parameters are scored once on the test
-years (2018 on) and saved with :func:`labrnn.checkpoint.save_checkpoint` under
+years (2018 on) and saved with :func:`labrnn.training.checkpoint.save_checkpoint` under
 ``checkpoints/co2/<model>_s<seed>`` with a JSON log of the curves.
 Everything here is NumPy on the host (a training script).
 """
@@ -45,10 +45,10 @@ import numpy as np
 
 from ..cells import cell_forward, init_cell
 from ..datasets.co2 import chronological_split, co2_path, load_co2
-from ..experiments import train_cell
-from ..forecast import errors_by_horizon, forecast_targets
-from ..layers import affine_forward
-from ..optim import Adam
+from ..lab.experiments import train_cell
+from ..lab.forecast import errors_by_horizon, forecast_targets
+from ..layers.affine import affine_forward
+from ..training.optim import Adam
 
 __all__ = ["MODELS", "WINDOW", "HORIZON", "Setup", "setup", "features", "onestep_forecast",
            "rollout_forecast", "direct_forecast", "model_forecast", "split_origins",
@@ -104,7 +104,7 @@ def _readout(params, h):
 def onestep_forecast(params, st, model, origins):
     """One-step forecasts ``yhat(o + 1)`` (N,) of a ``diff`` or ``levels`` model."""
     x = _windows(features(st, model), origins)
-    h, _ = cell_forward("gru", x, params)
+    h, _, _ = cell_forward("gru", x, params)
     u = _readout(params, h[-1])[:, 0]
     o = np.asarray(origins)
     return u * st.s + st.m if model == "levels" else st.y[o] + st.mu + st.sigma * u
@@ -114,11 +114,11 @@ def rollout_forecast(params, st, model, origins, horizon=HORIZON):
     """Recursive forecasts ``(N, K)``: each one-step forecast is fed back as the next input."""
     o = np.asarray(origins)
     x = _windows(features(st, model), o)
-    h, _ = cell_forward("gru", x, params)
-    state, last = h[-1], st.y[o]
+    h, state, _ = cell_forward("gru", x, params)
+    last = st.y[o]
     out = []
     for k in range(1, horizon + 1):
-        u = _readout(params, state)[:, 0]
+        u = _readout(params, state[0])[:, 0]
         yhat = u * st.s + st.m if model == "levels" else last + st.mu + st.sigma * u
         out.append(yhat)
         if k == horizon:
@@ -126,15 +126,15 @@ def rollout_forecast(params, st, model, origins, horizon=HORIZON):
         ang = 2 * np.pi * st.month[0] / 12.0 + 2 * np.pi * (o + k) / 12.0
         uin = u if model == "levels" else (yhat - last - st.mu) / st.sigma
         xin = np.stack([uin, np.sin(ang), np.cos(ang)], axis=1)[None, ...]
-        h, _ = cell_forward("gru", xin, params, state0=state)
-        state, last = h[-1], yhat
+        _, state, _ = cell_forward("gru", xin, params, state0=state)
+        last = yhat
     return np.stack(out, axis=1)
 
 
 def direct_forecast(params, st, origins, horizon=HORIZON):
     """Direct multi-output forecasts ``(N, K)`` of a ``direct`` model."""
     o = np.asarray(origins)
-    h, _ = cell_forward("gru", _windows(features(st, "direct"), o), params)
+    h, _, _ = cell_forward("gru", _windows(features(st, "direct"), o), params)
     z = _readout(params, h[-1])[:, :horizon]
     return st.y[o][:, None] + st.mu * np.arange(1, horizon + 1)[None, :] + st.sigma * z
 
@@ -228,7 +228,7 @@ def train(model="diff", H=32, steps=2000, batch=32, lr=3e-3, max_norm=1.0, seed=
     wall = time.perf_counter() - start
     log["wall_time_s"] = round(wall, 1)
     if out is not None:
-        from ..checkpoint import save_checkpoint
+        from ..training.checkpoint import save_checkpoint
         config = {"model": model, "H": H, "steps": steps, "batch": batch, "lr": lr,
                   "max_norm": max_norm, "seed": seed, "eval_every": eval_every,
                   "window": WINDOW, "horizon": HORIZON}
@@ -262,7 +262,7 @@ def main(argv=None):
             print(f"{a.model} seed {seed}: best validation {min(v for _, v in log['valid']):.4f}, "
                   f"{log['wall_time_s']} s")
     else:
-        from ..checkpoint import load_checkpoint
+        from ..training.checkpoint import load_checkpoint
         params, meta = load_checkpoint(a.path)
         m = evaluate_params(params, setup(), meta["config"]["model"], "test")
         print(json.dumps({"rmse_h1": m["rmse"][0], "rmse_h12": m["rmse"][11],

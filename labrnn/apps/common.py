@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import NonFiniteError
-from ..optim import clip_by_global_norm
+from ..training.optim import clip_by_global_norm
 
 __all__ = ["checkpoint_dir", "fit", "write_log", "loss_went_down"]
 

@@ -7,7 +7,7 @@
     python -m labrnn.apps.dates train --decoder feed --steps 2500 --eval-every 250 --out checkpoints/dates/no_attention_2500
     python -m labrnn.apps.dates evaluate checkpoints/dates/attention
 
-The model is :mod:`labrnn.seq2seq`'s encoder-decoder (GRU cells, character
+The model is :mod:`labrnn.models.seq2seq`'s encoder-decoder (GRU cells, character
 embeddings) with additive attention (``decoder="attention"``, equations
 ``attn-score`` to ``attn-context``) or without it (``decoder="feed"``: the
 encoder's final state is the decoder's initial state and is fed at every step,
@@ -16,11 +16,11 @@ seeded batch of training-split dates at every step; every ``--eval-every``
 steps the greedy exact-match accuracy on a fixed validation set decides which
 parameters are kept (the best so far). At the end the kept parameters are
 scored once on the fixed test set (:func:`test_pairs`) and on the held-out
-formats (:func:`heldout_pairs`), and written with :func:`labrnn.checkpoint.save_checkpoint`
+formats (:func:`heldout_pairs`), and written with :func:`labrnn.training.checkpoint.save_checkpoint`
 (``.npz`` + ``.json``) beside a JSON log of the training curves (``<out>.log.json``).
 
 :func:`greedy_batch` decodes a whole batch at once (the same tokens as
-:func:`labrnn.decoding.greedy_decode` on each source alone, which the tests check).
+:func:`labrnn.models.decoding.greedy_decode` on each source alone, which the tests check).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import numpy as np
 
 from ..backend import from_numpy, to_numpy
 from ..datasets import dates as D
-from ..optim import Adam, clip_by_global_norm
-from ..seq2seq import init_seq2seq, make_step_fn, seq2seq_encode, seq2seq_loss
+from ..training.optim import Adam, clip_by_global_norm
+from ..models.seq2seq import init_seq2seq, make_step_fn, seq2seq_encode, seq2seq_loss
 
 __all__ = ["TEST_SEED", "VALID_SEED", "HELDOUT_SEED", "MAX_LEN", "test_pairs", "valid_pairs",
            "heldout_pairs", "model_kw", "greedy_batch", "exact_match", "train", "main"]
@@ -62,7 +62,7 @@ def heldout_pairs(n=600):
 
 
 def model_kw(config):
-    """The keyword arguments of :mod:`labrnn.seq2seq` functions for a checkpoint's ``config``."""
+    """The keyword arguments of :mod:`labrnn.models.seq2seq` functions for a checkpoint's ``config``."""
     return {"decoder": config["decoder"], "cell": config["cell"], "score": "additive"}
 
 
@@ -72,7 +72,7 @@ def greedy_batch(params, pairs, kw, max_len=MAX_LEN, return_alpha=False):
     Returns the decoded strings (up to the first EOS) and, with
     ``return_alpha``, the attention weights ``(max_len, S, B)`` of every step
     (attention models only). The batch is encoded with its lengths, so padding
-    changes nothing: each row equals :func:`labrnn.decoding.greedy_decode` on
+    changes nothing: each row equals :func:`labrnn.models.decoding.greedy_decode` on
     that source alone.
     """
     src, _, sl, _ = D.encode_batch(pairs)
@@ -149,7 +149,7 @@ def train(decoder="attention", cell="gru", E=16, H=64, batch=64, steps=2500, lr=
     log.update(metrics)
     log["wall_time_s"] = round(wall, 1)
     if out is not None:
-        from ..checkpoint import save_checkpoint
+        from ..training.checkpoint import save_checkpoint
         config = {"decoder": decoder, "cell": cell, "E": E, "H": H, "batch": batch,
                   "steps": steps, "lr": lr, "max_norm": max_norm, "seed": seed,
                   "eval_every": eval_every, "test_seed": TEST_SEED, "valid_seed": VALID_SEED,
@@ -161,7 +161,7 @@ def train(decoder="attention", cell="gru", E=16, H=64, batch=64, steps=2500, lr=
 
 
 def _evaluate(path):
-    from ..checkpoint import load_checkpoint
+    from ..training.checkpoint import load_checkpoint
     params, meta = load_checkpoint(path)
     kw = model_kw(meta["config"])
     test, held = test_pairs(), heldout_pairs()

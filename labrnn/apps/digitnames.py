@@ -6,7 +6,7 @@
     python -m labrnn.apps.digitnames evaluate
 
 Data: :func:`labrnn.datasets.digits.load_split` (1257 training images, 540
-test images held out, stratified). Model: :mod:`labrnn.vec2seq`, equation
+test images held out, stratified). Model: :mod:`labrnn.models.vec2seq`, equation
 ``vec2seq``: the 64 pixels are encoded by an affine layer and ``tanh`` into
 the initial state of a GRU decoder that spells the name one character at a
 time until ``<eos>``. Training: teacher forcing, masked cross-entropy, Adam,
@@ -25,11 +25,11 @@ import sys
 import numpy as np
 
 from ..backend import host_rng
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..datasets.digits import BOS, DIGIT_NAMES, EOS, NAME_VOCAB, decode_name, encode_names, load_split
-from ..decoding import beam_search, greedy_decode
-from ..optim import Adam
-from ..vec2seq import init_vec2seq, make_step_fn, vec2seq_encode, vec2seq_loss
+from ..models.decoding import beam_search, greedy_decode
+from ..training.optim import Adam
+from ..models.vec2seq import init_vec2seq, make_step_fn, vec2seq_encode, vec2seq_loss
 from .common import checkpoint_dir, fit, write_log
 
 __all__ = ["CONFIG", "MAX_LEN", "generate", "evaluate", "train", "load", "main"]
@@ -42,7 +42,7 @@ MAX_LEN = 8          # the longest name has 5 letters and <eos>
 def generate(params, images, cell="gru", beam_width=None):
     """Decode a name for every image (N, 64): greedy, or beam search if ``beam_width``.
 
-    Returns a list of :class:`labrnn.decoding.Hypothesis` (tokens end with
+    Returns a list of :class:`labrnn.models.decoding.Hypothesis` (tokens end with
     ``<eos>`` when it was produced); :func:`labrnn.datasets.digits.decode_name`
     turns one into a string.
     """

@@ -6,7 +6,7 @@
     python -m labrnn.apps.flipflop evaluate         # recompute the committed metric
 
 The network (``H`` tanh units, equation ``rnn-state``, a linear read-out
-``W_hy``) reads the pulses of :func:`labrnn.memory_tasks.flipflop_task` and is
+``W_hy``) reads the pulses of :func:`labrnn.lab.memory_tasks.flipflop_task` and is
 trained on the mean squared error to the held bits, with Adam and gradient
 clipping. The checkpoint ``checkpoints/flipflop/elman`` holds the parameters;
 its record the test accuracy (equation ``flipflop-target``: the fraction of
@@ -23,10 +23,10 @@ import sys
 import numpy as np
 
 from ..cells import cell_forward, init_cell
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..experiments import cell_loss_and_grads, evaluate_cell
-from ..memory_tasks import flipflop_accuracy, flipflop_task
-from ..optim import Adam
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..lab.experiments import cell_loss_and_grads, evaluate_cell
+from ..lab.memory_tasks import flipflop_accuracy, flipflop_task
+from ..training.optim import Adam
 from .common import checkpoint_dir, fit, write_log
 
 __all__ = ["CONFIG", "test_set", "evaluate", "train", "main", "load", "hidden_states"]
@@ -50,7 +50,7 @@ def evaluate(params, bits=3, p=0.05):
 
 def hidden_states(params, x):
     """The network's hidden states ``h`` (T, B, H) on inputs ``x`` (T, B, K) (host NumPy)."""
-    h, _ = cell_forward("elman", x, params)
+    h, _, _ = cell_forward("elman", x, params)
     return np.asarray(h)
 
 

@@ -5,7 +5,7 @@
     python -m labrnn.apps.lorenz train              # 26 min on a busy shared 2-core machine
     python -m labrnn.apps.lorenz evaluate
 
-Data: :func:`labrnn.dynamics.lorenz_trajectories` (RK4, ``dt = 0.01``, every
+Data: :func:`labrnn.lab.dynamics.lorenz_trajectories` (RK4, ``dt = 0.01``, every
 second state kept: spacing ``DT = 0.02``), 128 training trajectories of 1000
 steps from seed 0, and 16 test trajectories from seed 1 that training never
 sees. States are normalised, ``u = (x - MEAN) / SCALE``. The model is a GRU
@@ -19,7 +19,7 @@ error of the scaled increments over random windows of 50 steps. A **free
 rollout** (:func:`rollout`) reads the true states for a warm-up, then its
 own predictions. The checkpoint records the one-step test error and the
 median time at which free rollouts leave the true trajectories
-(:func:`labrnn.dynamics.divergence_time`, threshold ``THRESHOLD``).
+(:func:`labrnn.lab.dynamics.divergence_time`, threshold ``THRESHOLD``).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ import numpy as np
 
 from ..backend import host_rng
 from ..cells import init_cell
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..dynamics import LORENZ_LYAPUNOV, divergence_time, lorenz_trajectories
-from ..experiments import cell_loss_and_grads
-from ..layers import affine_forward
-from ..optim import Adam
-from ..recurrent import recurrent_forward
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..lab.dynamics import LORENZ_LYAPUNOV, divergence_time, lorenz_trajectories
+from ..lab.experiments import cell_loss_and_grads
+from ..layers.affine import affine_forward
+from ..training.optim import Adam
+from ..models.recurrent import recurrent_forward
 from .common import checkpoint_dir, fit, write_log
 
 __all__ = ["CONFIG", "MEAN", "SCALE", "DSCALE", "DT", "THRESHOLD", "WARMUP", "HORIZON",

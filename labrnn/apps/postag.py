@@ -41,14 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activations import softmax
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..layers.activations import softmax
+from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..datasets.ud import UPOS, load_ud_splits, ud_files
-from ..init import glorot_uniform
-from ..layers import affine_backward, affine_forward
-from ..losses import softmax_cross_entropy
-from ..optim import Adam, clip_by_global_norm
-from ..stacked import dropout_mask
+from ..layers.init import glorot_uniform
+from ..layers.affine import affine_backward, affine_forward
+from ..training.losses import softmax_cross_entropy
+from ..training.optim import Adam, clip_by_global_norm
+from ..models.stacked import dropout_mask
 from .text import (EarlyStopping, encoder_backward, encoder_forward, encoder_width,
                    init_encoder, length_batches, pad_ids)
 

@@ -8,7 +8,7 @@
 For every cell in :data:`CELLS`, every number of stored pairs ``P`` in
 :data:`PAIRS` and every seed in :data:`SEEDS`, a network (``H`` units, a
 softmax read-out of the last state, many-to-one) is trained for the same
-budget of ``steps`` Adam updates on :func:`labrnn.memory_tasks.recall_task`
+budget of ``steps`` Adam updates on :func:`labrnn.lab.memory_tasks.recall_task`
 (8 keys, 8 values: chance is 1/8), and evaluated on a fixed test batch of
 1000 sequences (seed ``[2, P]``, a stream training never draws from). Each
 run's parameters are a checkpoint ``checkpoints/recall/<cell>-P<P>-s<seed>``
@@ -23,10 +23,10 @@ import sys
 import numpy as np
 
 from ..cells import init_cell
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..experiments import cell_loss_and_grads, evaluate_cell
-from ..memory_tasks import recall_task
-from ..optim import Adam
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..lab.experiments import cell_loss_and_grads, evaluate_cell
+from ..lab.memory_tasks import recall_task
+from ..training.optim import Adam
 from .common import checkpoint_dir, fit, write_log
 
 __all__ = ["CONFIG", "CELLS", "PAIRS", "SEEDS", "test_set", "accuracy", "train_one", "train",

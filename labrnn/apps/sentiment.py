@@ -34,17 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activations import sigmoid
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..layers.activations import sigmoid
+from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..datasets.sentiment import (Vocabulary, data_files, load_splits, negate_augment,
                                   negation_probe)
-from ..embedding import embedding_backward, embedding_forward, init_embedding
-from ..init import glorot_uniform
-from ..layers import affine_backward, affine_forward
-from ..losses import binary_cross_entropy
-from ..optim import Adam, clip_by_global_norm
-from ..recurrent import recurrent_forward
-from ..stacked import dropout_mask
+from ..layers.embedding import embedding_backward, embedding_forward, init_embedding
+from ..layers.init import glorot_uniform
+from ..layers.affine import affine_backward, affine_forward
+from ..training.losses import binary_cross_entropy
+from ..training.optim import Adam, clip_by_global_norm
+from ..models.recurrent import recurrent_forward
+from ..models.stacked import dropout_mask
 from .text import (EarlyStopping, encoder_backward, encoder_forward, encoder_width,
                    init_encoder, length_batches, pad_ids)
 

@@ -15,7 +15,7 @@ training utterances. Splits, by recording index and by speaker:
 
 Model, equation ``ctc-model``: ``h = BiLSTM(x)`` (H units per direction, concatenated),
 ``z_t = W_hy h_t + b_y`` (11 classes: blank and the digits 0-9), trained with
-:func:`labrnn.ctc.ctc_loss_and_grad` and Adam, gradients clipped by global norm.
+:func:`labrnn.training.ctc.ctc_loss_and_grad` and Adam, gradients clipped by global norm.
 
 The non-recurrent baseline (``--cell mlp``) replaces the recurrent layer by a window:
 ``h_t = tanh(W u_t + b)`` where ``u_t`` concatenates the (stacked) frames ``t - CONTEXT``
@@ -44,15 +44,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..bidirectional import bidirectional_backward, bidirectional_forward, init_bidirectional
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..ctc import ctc_greedy_decode, ctc_loss_and_grad, ctc_prefix_beam_search, edit_distance
-from ..activations import log_softmax
+from ..models.bidirectional import bidirectional_backward, bidirectional_forward, init_bidirectional
+from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.ctc import ctc_greedy_decode, ctc_loss_and_grad, ctc_prefix_beam_search, edit_distance
+from ..layers.activations import log_softmax
 from ..datasets import data_file
 from ..datasets.fsdd import FSDD, make_utterance, mel_filterbank, N_MELS
-from ..init import glorot_uniform
-from ..layers import affine_backward, affine_forward
-from ..optim import Adam, clip_by_global_norm
+from ..layers.init import glorot_uniform
+from ..layers.affine import affine_backward, affine_forward
+from ..training.optim import Adam, clip_by_global_norm
 from ..paramtree import subparams, with_prefix
 
 __all__ = ["TRAIN_SPEAKERS", "UNSEEN_SPEAKER", "SPLITS", "DEFAULTS", "C", "STACK", "splits",
@@ -220,7 +220,7 @@ def model_logits(params, X, lengths, cell="lstm"):
         z, c_out = affine_forward(h, params["W_hy"], params["b_y"])
         return z, lengths, ((c_in, h), c_out)
     run_len = None if int(np.min(lengths)) == x.shape[0] else lengths   # no padding: no mask
-    h, c_rnn = bidirectional_forward(x, subparams(params, "rnn."), cell=cell, lengths=run_len)
+    h, _, c_rnn = bidirectional_forward(x, subparams(params, "rnn."), None, run_len, cell=cell)
     z, c_out = affine_forward(h, params["W_hy"], params["b_y"])
     return z, lengths, (c_rnn, c_out)
 

@@ -6,7 +6,7 @@
   less padding, so fewer wasted recurrent steps), in a seeded order;
 * :func:`init_encoder`, :func:`encoder_forward`, :func:`encoder_backward`: one recurrent
   layer, unidirectional (:func:`labrnn.recurrent_forward`) or bidirectional
-  (:mod:`labrnn.bidirectional`, merge ``"concat"``), over a padded batch with
+  (:mod:`labrnn.models.bidirectional`, merge ``"concat"``), over a padded batch with
   ``lengths``, returning every step's output (tagging, many-to-many aligned) or the
   sequence summary (classification, many-to-one, chapter 3);
 * :class:`EarlyStopping` keeps the best parameters on a validation metric.
@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bidirectional import bidirectional_backward, bidirectional_forward, init_bidirectional
+from ..backend import namespace
+
+from ..models.bidirectional import bidirectional_backward, bidirectional_forward, init_bidirectional
 from ..cells import init_cell
-from ..recurrent import recurrent_backward, recurrent_forward
+from ..models.recurrent import recurrent_backward, recurrent_forward
 
 __all__ = ["pad_ids", "length_batches", "init_encoder", "encoder_forward",
            "encoder_backward", "encoder_width", "EarlyStopping"]
@@ -87,10 +89,11 @@ def encoder_forward(x, params, *, cell, bidirectional, lengths, return_sequences
     bidirectional, ``[->h_{L_b} ; <-h_1]`` (B, 2H), equation ``bidir-merge``.
     """
     if bidirectional:
-        out, cache = bidirectional_forward(x, params, cell=cell, lengths=lengths,
-                                           return_sequences=return_sequences)
-        return out, ("bi", cache)
-    out, cache = recurrent_forward(x, params, cell=cell, lengths=lengths,
+        out, (s_fw, s_bw), cache = bidirectional_forward(x, params, None, lengths, cell=cell)
+        if not return_sequences:
+            out = namespace(x).concat([s_fw[0], s_bw[0]], axis=-1)
+        return out, ("bi", (cache, return_sequences))
+    out, cache = recurrent_forward(x, params, None, lengths, cell=cell,
                                    return_sequences=return_sequences)
     return out, ("uni", cache)
 
@@ -99,7 +102,13 @@ def encoder_backward(dout, cache):
     """Backward of :func:`encoder_forward`: ``(dx (T, B, D), grads)``."""
     kind, inner = cache
     if kind == "bi":
-        dx, _, grads = bidirectional_backward(dout, inner)
+        inner, return_sequences = inner
+        if return_sequences:
+            dx, _, grads = bidirectional_backward(dout, inner)
+        else:                            # the summary [->h_L ; <-h_1] is the two final states
+            H, rest = inner["H"], (None,) * (len(inner["fw"]["inner"].state0) - 1)
+            dx, _, grads = bidirectional_backward(
+                None, inner, dstate_T=((dout[:, :H],) + rest, (dout[:, H:],) + rest))
     else:
         dx, _, grads = recurrent_backward(dout, inner)
     return dx, grads

@@ -15,7 +15,8 @@ import operator
 
 import numpy as np
 
-from .. import elman, losses, optim
+from ..cells import elman
+from ..training import losses, optim
 from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_args, call_or_blame_orientation,
                        close, compare, expect_array, expect_tuple, passed, rng_for)
 
@@ -186,9 +187,8 @@ def check_rnn_step_backward(rnn_step_backward, B=3, D=4, H=5, seed=None,
     rng = rng_for(seed)
     args = _elman_step_backward_inputs(rng, B, D, H)
     dh, x, h_prev, h, W_xh, W_hh = args
-    cache = (x, h_prev, h, {"W_xh": W_xh, "W_hh": W_hh, "b_h": np.zeros(H)}, "tanh")
-    dx, dhp, g = elman.rnn_step_backward(dh, cache)
-    expected = (dx, dhp, g["W_xh"], g["W_hh"], g["b_h"])
+    da = dh * (1.0 - h * h)                       # the given h_t decides f'(a_t)
+    expected = (da @ W_xh, da @ W_hh, da.T @ x, da.T @ h_prev, da.sum(axis=0))
     out = call_or_blame_orientation(
         name, rnn_step_backward, args,
         None if D == H else lambda: _elman_step_backward_inputs(rng, B, H, H),
@@ -264,18 +264,22 @@ def _bptt_inputs(rng, T, B, D, H):
     W_xh = rng.normal(scale=0.5, size=(H, D))
     W_hh = rng.normal(scale=0.5, size=(H, H))
     b_h = rng.normal(scale=0.5, size=H)
-    hs, _ = elman.rnn_forward(x, {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}, h0)
+    hs, _, _ = elman.rnn_forward(x, {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}, (h0,))
     dh = rng.normal(size=(T, B, H))
     return dh, x, h0, hs, W_xh, W_hh
 
 
 def _bptt_expected(args):
     dh, x, h0, hs, W_xh, W_hh = args
-    H = hs.shape[-1]
-    _, cache = elman.rnn_forward(x, {"W_xh": W_xh, "W_hh": W_hh, "b_h": np.zeros(H)}, h0)
-    cache = (x, h0, hs, cache[3], cache[4])           # use the given hidden states
-    dx, dh0, g = elman.rnn_backward(dh, cache)
-    return dx, dh0, g["W_xh"], g["W_hh"], g["b_h"]
+    T = hs.shape[0]
+    das, carry = [None] * T, np.zeros_like(h0)      # BPTT over the GIVEN hidden states
+    for t in range(T - 1, -1, -1):
+        das[t] = (dh[t] + carry) * (1.0 - hs[t] * hs[t])          # eq. bptt-da
+        carry = das[t] @ W_hh                                      # eq. bptt-dh
+    da = np.stack(das)
+    h_prev = np.concatenate([h0[None], hs[:-1]], axis=0)
+    return (da @ W_xh, carry, np.einsum("tbh,tbd->hd", da, x),
+            np.einsum("tbh,tbk->hk", da, h_prev), da.sum(axis=(0, 1)))
 
 
 def _bptt_run(name, fn, args, timeout):

@@ -1,6 +1,6 @@
 """Checks for the Part II exercises (assignment ``part2_gated``).
 
-Weights are fused as in :mod:`labrnn.lstm` and :mod:`labrnn.gru`: for the LSTM
+Weights are fused as in :mod:`labrnn.cells.lstm` and :mod:`labrnn.cells.gru`: for the LSTM
 ``W_x (4H, D)``, ``W_h (4H, H)``, ``b (4H,)`` with the gates in the order
 **i, f, g, o** (rows ``0:H`` are the input gate, ``H:2H`` the forget gate, ...);
 for the GRU ``W_x (3H, D)``, ``W_h (3H, H)``, ``b (3H,)`` in the order **r, z, n**
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import gru, lstm
+from ..cells import gru, lstm
 from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call_args, call_or_blame_orientation, close,
                        compare, expect_array, expect_tuple, passed, rng_for)
 from .part1 import _insensitive
@@ -225,7 +225,7 @@ def _np_gru(x, h_prev, W_x, W_h, b, b_hn, order="rzn", flip=False, reset="after"
 def _gru_variants(args):
     return [(_np_gru(*args, **kw), why) for kw, why in (
         ({"flip": True}, "it matches h_t = z * n + (1 - z) * h_prev: the update convention is "
-                         "flipped. In this course (as in labrnn.gru, PyTorch, Keras and Cho et "
+                         "flipped. In this course (as in labrnn.cells.gru, PyTorch, Keras and Cho et "
                          "al.) z KEEPS the old state: h_t = (1 - z) * n + z * h_prev"),
         ({"reset": "before"}, "the reset gate is applied BEFORE the product, "
                               "(r * h_prev) @ W_hn.T; this exercise is the reset='after' variant: "

@@ -1,6 +1,6 @@
 """Checks for the Part III exercises (assignment ``part3_architectures``).
 
-Shapes are time-major as in :mod:`labrnn.bidirectional` and :mod:`labrnn.attention`:
+Shapes are time-major as in :mod:`labrnn.models.bidirectional` and :mod:`labrnn.layers.attention`:
 
 * bidirectional outputs ``(T, B, H)``, ``lengths`` an integer array ``(B,)``; the
   merged output is ``(T, B, 2H)`` (``merge="concat"``, forward half first) or
@@ -8,7 +8,7 @@ Shapes are time-major as in :mod:`labrnn.bidirectional` and :mod:`labrnn.attenti
 * beam search over a ``step_fn(prefix) -> log_probs (V,)`` where ``prefix`` is the
   tuple of tokens so far, starting with ``bos``; the best hypothesis is returned as
   ``(tokens, score)``, ``tokens`` without ``bos`` and ending with ``eos`` when it was
-  produced, ``score = log p(tokens) / len(tokens)**alpha`` (as :mod:`labrnn.decoding`);
+  produced, ``score = log p(tokens) / len(tokens)**alpha`` (as :mod:`labrnn.models.decoding`);
 * additive attention: query ``q (B, Hq)``, keys ``(T, B, Hk)``, ``W_q (A, Hq)``,
   ``W_k (A, Hk)``, ``v (A,)``, boolean ``mask (T, B)``; the weights ``alpha`` are
   ``(T, B)``, a softmax over the time axis (axis 0) of each sequence's real steps.
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import attention, decoding
-from ..masking import reverse_padded, sequence_mask
+from ..layers import attention
+from ..models import decoding
+from ..layers.masking import reverse_padded, sequence_mask
 from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call_args, close, compare, expect_array,
                        expect_tuple, first_mismatch, passed, rng_for)
 
@@ -309,7 +310,7 @@ def check_beam_search(beam_search, V=4, beam_width=2, max_len=5, alpha=1.0, seed
     """Check ``beam_search(step_fn, bos, eos, beam_width, max_len, alpha) -> (tokens, score)``
     (book chapter 10) on tiny models designed so that greedy decoding, ranking by the raw
     log-probability and extending past EOS all give other answers; compared with
-    :func:`labrnn.decoding.beam_search`."""
+    :func:`labrnn.models.decoding.beam_search`."""
     name = "beam_search"
     rng = rng_for(seed)
     # (with one beam, a finished hypothesis ends the search: nothing is live beside it)
@@ -384,7 +385,7 @@ def _np_attn(q, keys, W_q, W_k, v, mask, masking="inf", axis=0, use_tanh=True):
 def _attn_variants(args):
     def axis_why(extra=""):
         return ("the softmax runs over the batch axis: alpha is (T, B), time first as in "
-                "labrnn.attention, so each sequence's weights are a column alpha[:, b]; take "
+                "labrnn.layers.attention, so each sequence's weights are a column alpha[:, b]; take "
                 f"the max and the sum over axis=0 (time){extra}")
     return [(_np_attn(*args, **kw), why) for kw, why in (
         ({"masking": "ignore"}, "the mask is ignored: padded steps (mask False) must get weight "

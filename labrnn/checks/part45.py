@@ -4,26 +4,26 @@ Eight functions from the application chapters, time-major as in ``labrnn``:
 
 1. ``masked_sequence_loss(logits (T, B, V), targets (T, B), mask (T, B)) -> (loss, dlogits)``:
    the mean of ``-log softmax(logits)[target]`` over the real positions and its gradient
-   (language models, chapter 13; reference :func:`labrnn.losses.softmax_cross_entropy`);
+   (language models, chapter 13; reference :func:`labrnn.training.losses.softmax_cross_entropy`);
 2. ``rmsprop_update(param, grad, state, lr, rho, eps) -> (new_param, new_state)``: one
    RMSProp step, ``v <- rho v + (1 - rho) g^2``, ``param <- param - lr g / (sqrt(v) + eps)``;
 3. ``top_k_sample(logits (V,), k, temperature, rng) -> int``: keep every logit at least as
    large as the k-th largest, softmax at a temperature, draw with ``rng`` (as
-   :func:`labrnn.decoding.sample_decode`);
+   :func:`labrnn.models.decoding.sample_decode`);
 4. ``token_accuracy(pred (T, B), gold (T, B), lengths (B,)) -> float``: the per-token
    accuracy over the real positions of a padded batch (chapter 15);
 5. ``seasonal_naive_errors(series (N,), test_start, horizons, season=12) -> {h: (rmse, mae)}``:
    the seasonal-naive forecast from every origin of the test period and its errors by
-   horizon (chapter 16; :mod:`labrnn.forecast`);
+   horizon (chapter 16; :mod:`labrnn.lab.forecast`);
 6. ``masked_attention_context(query (B, H), keys (S, B, H), values (S, B, H), mask (S, B),
    W_q, W_k, v) -> (context (B, H), alpha (S, B))``: additive attention with a mask
-   (chapter 17; :func:`labrnn.attention.attention_forward` for the weights);
+   (chapter 17; :func:`labrnn.layers.attention.attention_forward` for the weights);
 7. ``speed_and_gradient(h (H,), W (H, H), b (H,)) -> (q, grad (H,))``: the speed
    ``q(h) = 1/2 ||F(h) - h||^2`` of ``F(h) = tanh(W h + b)`` and its gradient
    ``(J - I)^T (F(h) - h)`` (fixed points, chapter 20);
 8. ``ctc_alpha(log_probs (T, C), target (S,), blank=0) -> alpha (T, 2S + 1)``: the CTC
-   forward variables in log space (chapter 18; :func:`labrnn.ctc.ctc_alpha`), checked
-   also against the sum over every path (:func:`labrnn.ctc.ctc_brute_force`).
+   forward variables in log space (chapter 18; :func:`labrnn.training.ctc.ctc_alpha`), checked
+   also against the sum over every path (:func:`labrnn.training.ctc.ctc_brute_force`).
 
 ``labrnn`` has no RMSProp, top-k sampler (as a function of one distribution), token
 accuracy or fixed-point speed: their references are written here.
@@ -36,7 +36,9 @@ import operator
 
 import numpy as np
 
-from .. import attention, ctc, forecast, losses
+from ..lab import forecast
+from ..layers import attention
+from ..training import ctc, losses
 from ._harness import (DEFAULT_TIMEOUT, CheckFailed, call, call_args, close, compare,
                        expect_array, expect_tuple, first_mismatch, passed, rng_for)
 
@@ -308,7 +310,7 @@ def check_top_k_sample(top_k_sample, seed=None, n_draws=TOPK_DRAWS, timeout=20.0
     correct sampler fails one comparison with probability 5.7e-7; the smallest kept
     probability here is above 0.1, a dropped token must never be drawn). Ties: every logit
     equal to the k-th largest is kept (``z >= np.sort(z)[-k]``, as
-    :func:`labrnn.decoding.sample_decode` and common libraries do).
+    :func:`labrnn.models.decoding.sample_decode` and common libraries do).
     """
     try:
         _check_top_k_sample(top_k_sample, seed, n_draws, timeout)
@@ -476,7 +478,7 @@ def seasonal_naive_errors_reference(series, test_start, horizons, season=12,
                                     source="seasonal"):
     """``{h: (rmse, mae)}`` of a forecast from every origin ``o = test_start - 1 .. N - 2``
     (every target ``o + h`` inside the test period ``[test_start, N)``), with
-    :func:`labrnn.forecast.seasonal_naive_forecast` (``source="seasonal"``), or the
+    :func:`labrnn.lab.forecast.seasonal_naive_forecast` (``source="seasonal"``), or the
     mistakes ``"last"`` (the last value) and ``"future"`` (``y[o + h - season]``)."""
     y = np.asarray(series, dtype=float)
     N = y.size
@@ -508,7 +510,7 @@ def check_seasonal_naive_errors(seasonal_naive_errors, N=120, test_start=84,
     on a seasonal series with a trend: the forecast of ``y[o + h]`` made at the origin ``o``
     is ``y[o + h - season * ceil(h / season)]`` (the latest value of the same month known at
     ``o``), from every origin ``test_start - 1 .. N - 2``, over the targets inside the test
-    period ``[test_start, N)`` (the conventions of :mod:`labrnn.forecast` and chapter 16)."""
+    period ``[test_start, N)`` (the conventions of :mod:`labrnn.lab.forecast` and chapter 16)."""
     name = "seasonal_naive_errors"
     rng = rng_for(seed)
     y = _co2_like(rng, N, season)
@@ -605,7 +607,7 @@ def check_masked_attention_context(masked_attention_context, S=5, B=3, H=4, A=6,
                                    timeout=DEFAULT_TIMEOUT):
     """Check ``masked_attention_context(query, keys, values, mask, W_q, W_k, v) ->
     (context (B, H), alpha (S, B))``: ``e_s = v^T tanh(W_q q + W_k k_s)`` (as
-    :mod:`labrnn.attention`), softmax over the real steps (axis 0), ``context =
+    :mod:`labrnn.layers.attention`), softmax over the real steps (axis 0), ``context =
     sum_s alpha_s values_s``; also with scores in the thousands."""
     name = "masked_attention_context"
     rng = rng_for(seed)
@@ -856,9 +858,9 @@ def _ctc_cases(rng, C, blank):
 
 def check_ctc_alpha(ctc_alpha, C=4, blank=0, long_T=2000, seed=None, timeout=DEFAULT_TIMEOUT):
     """Check ``ctc_alpha(log_probs, target, blank) -> alpha (T, 2S + 1)`` in log space
-    (equation ``ctc-alpha``, :func:`labrnn.ctc.ctc_alpha`): on tiny cases (a repeated label,
+    (equation ``ctc-alpha``, :func:`labrnn.training.ctc.ctc_alpha`): on tiny cases (a repeated label,
     the empty target, a target that exactly fills its frames) also against the sum over
-    every path (:func:`labrnn.ctc.ctc_brute_force`); -inf at unreachable nodes; finite for
+    every path (:func:`labrnn.training.ctc.ctc_brute_force`); -inf at unreachable nodes; finite for
     ``long_T`` frames, where probabilities underflow."""
     name = "ctc_alpha"
     rng = rng_for(seed)

@@ -34,7 +34,7 @@ seed; the same seed gives the same triples on every machine (NumPy's
 :data:`SRC_ALPHABET` (token ids ``0 ..``, id 0 is padding and never a real
 character); targets over ``BOS, EOS, 0-9, -`` (:data:`TGT_TOKENS`).
 :func:`encode_batch` pads a batch time-major, ``src (S, B)``, ``tgt (T, B)``
-ending with EOS, with their lengths, ready for :func:`labrnn.seq2seq.seq2seq_loss`.
+ending with EOS, with their lengths, ready for :func:`labrnn.models.seq2seq.seq2seq_loss`.
 """
 
 from __future__ import annotations
