@@ -12,7 +12,7 @@ sequences are **time-major**, ``x`` has shape ``(T, B, D)``; states have shape
 ``h_t = f(h_{t-1} @ W_hh.T + x_t @ W_xh.T + b_h)``.
 """
 
-from .errors import ShapeError, DTypeError, DeviceError, NonFiniteError
+from .errors import ShapeError, DTypeError, DeviceError, NonFiniteError, ArgumentTypeError
 from .backend import namespace, device_of, to_numpy, from_numpy, host_rng, move
 from .activations import (
     tanh, sigmoid, relu, identity, softmax, log_softmax, activation, ACTIVATIONS,
