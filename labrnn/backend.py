@@ -151,9 +151,19 @@ def _seed_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 0
 
 
+def _seed_list(v):
+    """A (possibly nested) non-empty list of ints >= 0 as plain ints, or ``None`` if it is not one."""
+    if _seed_int(v):
+        return int(v)
+    if isinstance(v, (list, tuple)) and v:
+        items = [_seed_list(u) for u in v]
+        return None if any(u is None for u in items) else items
+    return None
+
+
 def host_rng(seed, name="seed"):
     """A seeded NumPy generator from an int seed ``>= 0``, a list of such ints (a
-    sub-stream, e.g. ``[seed, 3]``) or an existing Generator (returned as is).
+    sub-stream, e.g. ``[seed, 3]``; lists may nest) or an existing Generator (returned as is).
 
     Anything else (``None``, a float, a bool, a negative int, a string) raises an
     error naming the argument ``name``, what it received and what it expects.
@@ -165,9 +175,10 @@ def host_rng(seed, name="seed"):
         raise ValueError(f"{name} is None; pass a seed: {expected} (labrnn never draws "
                          "unseeded random numbers)")
     if isinstance(seed, (list, tuple)):
-        if not seed or not all(_seed_int(v) for v in seed):
+        entropy = _seed_list(seed)
+        if entropy is None:
             raise ValueError(f"{name} must be {expected}, received {seed!r}")
-        return np.random.default_rng([int(v) for v in seed])
+        return np.random.default_rng(entropy)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise ArgumentTypeError(f"{name} must be {expected}, received {seed!r} of type "
                         f"{type(seed).__name__}")

@@ -78,13 +78,14 @@ def _log_probs(step_fn, state, token, V=None):
 
 def _check_common(max_len, step_fn=None, bos=0, eos=0, alpha=1.0):
     """The arguments every strategy shares: ``step_fn`` callable, ``bos``/``eos`` token ids
-    (integers >= 0; ``eos=None``: never stop early), ``max_len >= 1``, ``alpha`` finite."""
+    (``bos`` an integer >= 0; ``eos`` an integer, a negative one or ``None`` never produced,
+    so decoding runs ``max_len`` steps), ``max_len >= 1``, ``alpha`` finite and ``>= 0``."""
     if not callable(step_fn):
         raise TypeError(f"step_fn must be a callable step_fn(state, token) -> (log_probs, state), "
                         f"received {type(step_fn).__name__}")
     check_int("bos", bos, low=0)
     if eos is not None:
-        check_int("eos", eos, low=0)
+        check_int("eos", eos)
     check_number("alpha", alpha, low=0)
     return _check_int("max_len", max_len, 1)
 

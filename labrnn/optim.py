@@ -9,7 +9,7 @@ device (a float64 gradient for float32 parameters raises rather than silently pr
 them), and is finite. An optimiser's state (momentum, running averages) belongs to the
 parameters it was first used with: a parameter whose shape or dtype has changed since
 raises, naming it; call ``reset()`` to start afresh (or make a new optimiser).
-The learning rate ``lr`` is checked when set, so a schedule may assign ``opt.lr`` freely.
+The learning rate ``lr`` is checked when set (a schedule's ``opt.lr = ...`` too).
 
 :func:`global_norm` and the norm returned by :func:`clip_by_global_norm` are 0-d float64
 arrays of the gradients' namespace (a ``numpy.float64`` on NumPy), like the losses of
@@ -138,12 +138,13 @@ class _Optimizer:
 
     @property
     def lr(self):
-        """The learning rate, a positive finite number (checked when set)."""
+        """The learning rate: positive when the optimiser is made; a schedule may later set
+        any finite number ``>= 0`` (checked when set, e.g. ``opt.lr = "0.1"`` raises)."""
         return self._lr
 
     @lr.setter
     def lr(self, value):
-        self._lr = check_positive("lr", value)
+        self._lr = check_number("lr", value, low=0)
 
     def reset(self):
         """Forget the state (momentum, running averages, step count): start afresh,
@@ -178,7 +179,7 @@ class SGD(_Optimizer):
     _state_names = ("v",)
 
     def __init__(self, lr=0.1, momentum=0.0):
-        self.lr = lr
+        self.lr = check_positive("lr", lr)
         self.momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
         self.v = {}
 
@@ -208,7 +209,7 @@ class RMSProp(_Optimizer):
     _state_names = ("v",)
 
     def __init__(self, lr=1e-3, rho=0.9, eps=1e-8):
-        self.lr = lr
+        self.lr = check_positive("lr", lr)
         self.rho = check_number("rho", rho, low=0, high=1, high_open=True)
         self.eps = check_positive("eps", eps)
         self.v = {}
@@ -236,7 +237,7 @@ class Adam(_Optimizer):
     _state_names = ("m", "v")
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr = lr
+        self.lr = check_positive("lr", lr)
         self.beta1 = check_number("beta1", beta1, low=0, high=1, high_open=True)
         self.beta2 = check_number("beta2", beta2, low=0, high=1, high_open=True)
         self.eps = check_positive("eps", eps)
