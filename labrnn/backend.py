@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 import array_api_compat as _compat
 
-from .errors import DeviceError, DTypeError
+from .errors import ArgumentTypeError, DeviceError, DTypeError
 
 __all__ = ["namespace", "device_of", "to_numpy", "from_numpy", "host_rng", "move",
            "float_dtype"]
@@ -23,18 +23,29 @@ __all__ = ["namespace", "device_of", "to_numpy", "from_numpy", "host_rng", "move
 def namespace(*arrays, names=None):
     """Return the array namespace shared by ``arrays`` (``None`` entries are skipped).
 
-    Raises :class:`DeviceError` when the arrays come from different libraries
-    or live on different devices, naming the offending arguments.
+    ``names`` (one per array) names the arguments in error messages. Raises
+    :class:`DeviceError` when the arrays come from different libraries or live
+    on different devices, :class:`DTypeError` when an entry is not an array
+    (a number, list, string, dict, ...), and :class:`ArgumentTypeError` (a
+    ``TypeError`` and a ``ValueError``) when every entry is ``None`` (naming them, e.g. "x is None; expected an array"). A required
+    argument that may be ``None`` is checked with :func:`labrnn.validate.check_array`.
     """
-    items = [(n, a) for n, a in zip(names or [f"argument {i}" for i in range(len(arrays))], arrays)
-             if a is not None]
+    labels = list(names) if names is not None else [f"argument {i}" for i in range(len(arrays))]
+    items = [(n, a) for n, a in zip(labels, arrays) if a is not None]
     if not items:
-        raise ValueError("namespace() needs at least one array")
+        if names is None:
+            raise ArgumentTypeError("namespace() received no array (every argument is None); "
+                                    "expected at least one array (NumPy, CuPy, ...)")
+        which = ", ".join(labels[:len(arrays)])
+        raise ArgumentTypeError(f"{which} {'is' if len(arrays) == 1 else 'are all'} None; expected "
+                        f"{'an array' if len(arrays) == 1 else 'at least one array'} "
+                        "(NumPy, CuPy, ...)")
     for name, a in items:
-        if isinstance(a, (numbers.Number, list, tuple)) and not isinstance(a, np.generic):
+        if not _is_array(a):
             raise DTypeError(
-                f"{name} must be an array (NumPy, CuPy, ...), received {type(a).__name__}; "
-                "wrap it with numpy.asarray(...) first")
+                f"{name} must be an array (NumPy, CuPy, ...), received {type(a).__name__}"
+                + ("; wrap it with numpy.asarray(...) first"
+                   if isinstance(a, (numbers.Number, list, tuple)) else ""))
     first_name, first = items[0]
     try:
         xp = _compat.array_namespace(*[a for _, a in items])
@@ -49,6 +60,15 @@ def namespace(*arrays, names=None):
                 f"{name} is on device {_compat.device(a)!r} but {first_name} is on {dev!r}; "
                 "all arrays of one computation must live on the same device")
     return xp
+
+
+def _is_array(a):
+    """An array of a supported library (NumPy scalars such as ``np.float64(1.0)`` count)."""
+    if isinstance(a, np.generic):
+        return True
+    if isinstance(a, (numbers.Number, list, tuple, str, bytes, dict)):
+        return False
+    return _compat.is_array_api_obj(a)
 
 
 def device_of(x):
@@ -86,9 +106,14 @@ def float_dtype(xp, dtype):
             raise DTypeError(f"dtype must be 'float32' or 'float64', received {dtype!r}")
         return getattr(xp, dtype)
     try:
-        return getattr(xp, np.dtype(dtype).name)
+        name = np.dtype(dtype).name
     except TypeError:       # already a dtype object of a non-NumPy library
+        if not xp.isdtype(dtype, "real floating"):
+            raise DTypeError(f"dtype must be float32 or float64, received {dtype}") from None
         return dtype
+    if name not in ("float32", "float64"):
+        raise DTypeError(f"dtype must be float32 or float64, received {name}")
+    return getattr(xp, name)
 
 
 def from_numpy(a, like=None, xp=None, device=None, dtype=None):
@@ -122,11 +147,41 @@ def move(tree, like=None, xp=None, device=None, dtype=None):
     return from_numpy(to_numpy(tree), like=like, xp=xp, device=device, dtype=dtype)
 
 
-def host_rng(seed):
-    """A seeded NumPy generator; accepts an int seed or an existing Generator."""
+def _seed_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 0
+
+
+def _seed_list(v):
+    """A (possibly nested) non-empty list of ints >= 0 as plain ints, or ``None`` if it is not one."""
+    if _seed_int(v):
+        return int(v)
+    if isinstance(v, (list, tuple)) and v:
+        items = [_seed_list(u) for u in v]
+        return None if any(u is None for u in items) else items
+    return None
+
+
+def host_rng(seed, name="seed"):
+    """A seeded NumPy generator from an int seed ``>= 0``, a list of such ints (a
+    sub-stream, e.g. ``[seed, 3]``; lists may nest) or an existing Generator (returned as is).
+
+    Anything else (``None``, a float, a bool, a negative int, a string) raises an
+    error naming the argument ``name``, what it received and what it expects.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
+    expected = "an int >= 0, a list of ints >= 0 or a numpy.random.Generator"
     if seed is None:
-        raise ValueError("pass a seed (an int) or a numpy.random.Generator: "
-                         "labrnn never draws unseeded random numbers")
-    return np.random.default_rng(seed)
+        raise ValueError(f"{name} is None; pass a seed: {expected} (labrnn never draws "
+                         "unseeded random numbers)")
+    if isinstance(seed, (list, tuple)):
+        entropy = _seed_list(seed)
+        if entropy is None:
+            raise ValueError(f"{name} must be {expected}, received {seed!r}")
+        return np.random.default_rng(entropy)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise ArgumentTypeError(f"{name} must be {expected}, received {seed!r} of type "
+                        f"{type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{name} must be {expected}, received {seed!r}")
+    return np.random.default_rng(int(seed))

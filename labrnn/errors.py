@@ -19,3 +19,11 @@ class DeviceError(ValueError):
 
 class NonFiniteError(FloatingPointError):
     """A NaN or an infinity appeared where it would silently corrupt training."""
+
+
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (a string for a size, a float for a seed, ...).
+
+    A ``TypeError``, and also a ``ValueError`` so that code catching bad values
+    (``except ValueError``) catches it too.
+    """

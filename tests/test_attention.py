@@ -70,8 +70,10 @@ def test_errors():
     q, keys, params, mask = _problem(__import__("conftest").make_backend("numpy"), "general")
     with pytest.raises(ValueError, match="unknown attention score 'cosine'"):
         attention_forward(q, keys, params, "cosine")
-    with pytest.raises(DTypeError, match="mask must be a boolean array"):
-        attention_forward(q, keys, params, "general", mask=np.ones((T, B)))
+    with pytest.raises(ValueError, match=r"mask must hold only 0 and 1 \(or False/True\)"):
+        attention_forward(q, keys, params, "general", mask=np.full((T, B), 0.5))
+    with pytest.raises(DTypeError, match="mask must be boolean or hold 0/1 numbers"):
+        attention_forward(q, keys, params, "general", mask=np.ones((T, B), dtype=complex))
     with pytest.raises(ShapeError, match=r"q must have shape \(B=3, Hq\)"):
         attention_forward(q[:2], keys, params, "general")
     with pytest.raises(ShapeError, match=r"params\['W_a'\] must have shape \(Hq=2, Hk=3\)"):

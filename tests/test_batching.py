@@ -44,7 +44,7 @@ def test_bad_input_is_named():
         pad_sequences([[1], []])
     with pytest.raises(ValueError, match="every length must be >= 1, found 0"):
         make_batches([3, 0], 2, seed=0)
-    with pytest.raises(ValueError, match="B must be a positive int, received 0"):
+    with pytest.raises(ValueError, match="B must be an integer >= 1, received 0"):
         make_batches([3, 1], 0, seed=0)
     with pytest.raises(ValueError, match="lengths must be a non-empty 1-d array of integers"):
         padding_cost(np.array([1.5, 2.0]), [])

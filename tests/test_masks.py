@@ -193,8 +193,11 @@ def test_bad_lengths_on_a_foreign_device(backend):
 
 def test_bad_masks_are_refused():
     x = np.zeros((T, B, D))
-    with pytest.raises(DTypeError, match="mask must be a boolean array"):
-        check_mask(np.ones((T, B)), T, B, x)
+    with pytest.raises(ValueError, match=r"mask must hold only 0 and 1 .*received values in \[0.0, 0.5\]"):
+        check_mask(np.full((T, B), 0.5) * (np.arange(B) > 0), T, B, x)
+    with pytest.raises(DTypeError, match="mask must be boolean or hold 0/1 numbers"):
+        check_mask(np.ones((T, B), dtype=complex), T, B, x)
+    assert check_mask(np.ones((T, B)), T, B, x).dtype == bool      # 0/1 numbers become booleans
     with pytest.raises(ShapeError, match=r"mask must have shape \(T=5, B=3\), received \(3, 5\)"):
         check_mask(np.ones((B, T), dtype=bool), T, B, x)
     empty = np.ones((T, B), dtype=bool)

@@ -20,7 +20,7 @@ from ..backend import namespace
 
 def tanh(a, xp=None):
     """Hyperbolic tangent. ``xp``: the namespace, when the caller already knows it."""
-    return (xp or namespace(a)).tanh(a)
+    return (xp or namespace(a, names=["a"])).tanh(a)
 
 
 def tanh_grad(y, xp=None):
@@ -30,7 +30,7 @@ def tanh_grad(y, xp=None):
 
 def sigmoid(a, xp=None):
     """Logistic sigmoid, stable for large ``|a|``: no ``exp`` of a positive number."""
-    xp = xp or namespace(a)
+    xp = xp or namespace(a, names=["a"])
     e = xp.exp(-xp.abs(a))                 # in (0, 1], never overflows
     return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -42,13 +42,13 @@ def sigmoid_grad(y, xp=None):
 
 def relu(a, xp=None):
     """Rectified linear unit ``max(a, 0)``."""
-    xp = xp or namespace(a)
+    xp = xp or namespace(a, names=["a"])
     return xp.where(a > 0, a, xp.zeros_like(a))
 
 
 def relu_grad(y, xp=None):
     """Derivative of ReLU from its output: 1 where ``y > 0``, else 0."""
-    xp = xp or namespace(y)
+    xp = xp or namespace(y, names=["y"])
     return xp.astype(y > 0, y.dtype)
 
 
@@ -59,7 +59,7 @@ def identity(a, xp=None):
 
 def identity_grad(y, xp=None):
     """Derivative of the identity: ones."""
-    return (xp or namespace(y)).ones_like(y)
+    return (xp or namespace(y, names=["y"])).ones_like(y)
 
 
 ACTIVATIONS = {
@@ -83,23 +83,23 @@ def log_softmax(z, axis=-1):
 
     ``log_softmax(z)_k = z_k - max(z) - log(sum_j exp(z_j - max(z)))``.
     """
-    xp = namespace(z)
+    xp = namespace(z, names=["z"])
     shifted = z - xp.max(z, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(z, axis=-1):
     """Softmax along ``axis``, computed as ``exp(log_softmax(z))`` (no overflow)."""
-    return namespace(z).exp(log_softmax(z, axis=axis))
+    return namespace(z, names=["z"]).exp(log_softmax(z, axis=axis))
 
 
 def softmax_backward(dy, y, axis=-1):
     """Vector-Jacobian product of softmax: ``dz = y * (dy - sum(dy * y))``."""
-    xp = namespace(dy, y)
+    xp = namespace(dy, y, names=["dy", "y"])
     return y * (dy - xp.sum(dy * y, axis=axis, keepdims=True))
 
 
 def log_softmax_backward(dy, y_log, axis=-1):
     """Vector-Jacobian product of log-softmax: ``dz = dy - softmax(z) sum(dy)``."""
-    xp = namespace(dy, y_log)
+    xp = namespace(dy, y_log, names=["dy", "y_log"])
     return dy - xp.exp(y_log) * xp.sum(dy, axis=axis, keepdims=True)

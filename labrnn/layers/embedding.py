@@ -12,7 +12,7 @@ several times add up::
 The array API has no scatter-add, so the sum is the product with a one-hot
 matrix ``(N, V)`` (N = number of positions): exact, and fine for the course's
 vocabularies. The dense (fully connected) layer that usually follows is
-:func:`labrnn.layers.affine.affine_forward` / :func:`labrnn.layers.affine.affine_backward`.
+:func:`labrnn.layers.affine_forward` / :func:`labrnn.layers.affine_backward`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ import numpy as np
 
 from ..backend import device_of, from_numpy, host_rng, namespace
 from ..errors import DTypeError
-from ..validate import check_float, check_shape
+from ..validate import check_array, check_float, check_positive, check_positive_int, check_seed, check_shape
 
 __all__ = ["embedding_forward", "embedding_backward", "init_embedding", "check_ids"]
 
 
 def check_ids(name, ids, V):
     """``ids`` must be an integer array with entries in ``[0, V)``."""
-    xp = namespace(ids)
+    check_array(name, ids, f"an integer array of token ids in [0, V={V})")
+    xp = namespace(ids, names=[name])
     if not xp.isdtype(ids.dtype, "integral"):
         raise DTypeError(f"{name} must hold integer token ids, received dtype {ids.dtype}")
     if ids.size and (int(xp.min(ids)) < 0 or int(xp.max(ids)) >= V):
@@ -44,6 +45,9 @@ def embedding_forward(ids, E):
     ``[0, V)``; ``E``: float ``(V, D)``; ``e``: ``(..., D)``. A list or a
     NumPy array of ids is moved to ``E``'s namespace and device.
     """
+    check_array("E", E, "a float table (V, D)")
+    if ids is None:
+        raise TypeError("ids is None; expected an integer array of token ids")
     if isinstance(ids, (list, tuple, np.ndarray)):
         host = np.asarray(ids)
         if not np.issubdtype(host.dtype, np.integer):
@@ -61,6 +65,7 @@ def embedding_forward(ids, E):
 def embedding_backward(de, cache):
     """Gradient of the table: ``dE = onehot(ids)^T de`` (V, D). Ids get no gradient."""
     ids, E = cache
+    check_array("de", de, "a float array (..., D)")
     xp = namespace(de, E, names=["de", "E"])
     V, D = E.shape
     check_shape("de", de, tuple(("·", s) for s in ids.shape) + (("D", D),))
@@ -72,5 +77,8 @@ def embedding_backward(de, cache):
 
 def init_embedding(V, D, seed=0, scale=0.1, xp=None, device=None, dtype="float64"):
     """A table ``E (V, D)`` of normal numbers with standard deviation ``scale``, drawn on the host."""
+    V, D = check_positive_int("V", V), check_positive_int("D", D)
+    scale = check_positive("scale", scale)
+    check_seed("seed", seed)
     E = host_rng(seed).normal(0.0, scale, size=(V, D))
     return from_numpy(E, xp=xp, device=device, dtype=dtype)

@@ -9,11 +9,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import host_rng
+from ..validate import check_int, check_number, check_positive_int
+
+
+def _check_shape_arg(shape, ndim=None):
+    """``shape`` must be a tuple of sizes >= 0 (of ``ndim`` entries if given); returns it."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) and ndim in (None, 1):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or (ndim is not None and len(shape) != ndim):
+        want = "a tuple of sizes" if ndim is None else f"a tuple of {ndim} sizes, e.g. (fan_out, fan_in)"
+        raise ValueError(f"shape must be {want}, received {shape!r}")
+    return tuple(check_int(f"shape[{i}]", s, low=0)
+                 for i, s in enumerate(shape))
 
 
 def uniform(shape, rng, scale):
     """Uniform on ``[-scale, scale]``."""
-    return host_rng(rng).uniform(-scale, scale, size=shape)
+    shape = _check_shape_arg(shape)
+    scale = check_number("scale", scale, low=0)
+    return host_rng(rng, "rng").uniform(-scale, scale, size=shape)
 
 
 def glorot_uniform(shape, rng, gain=1.0):
@@ -22,7 +36,8 @@ def glorot_uniform(shape, rng, gain=1.0):
     For a matrix of shape ``(fan_out, fan_in)`` this keeps the variance of
     activations roughly constant from layer to layer (Glorot & Bengio 2010).
     """
-    fan_out, fan_in = shape
+    fan_out, fan_in = _check_shape_arg(shape, 2)
+    gain = check_number("gain", gain, low=0)
     return uniform(shape, rng, gain * np.sqrt(6.0 / (fan_in + fan_out)))
 
 
@@ -34,8 +49,9 @@ def orthogonal(shape, rng, gain=1.0):
     singular values equal ``gain``, so repeated multiplication neither shrinks
     nor grows a vector when ``gain = 1``.
     """
-    rows, cols = shape
-    a = host_rng(rng).standard_normal((max(rows, cols), min(rows, cols)))
+    rows, cols = _check_shape_arg(shape, 2)
+    gain = check_number("gain", gain)
+    a = host_rng(rng, "rng").standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
     q = q * np.sign(np.diag(r))
     if rows < cols:
@@ -45,4 +61,6 @@ def orthogonal(shape, rng, gain=1.0):
 
 def identity_init(n, gain=1.0):
     """``gain * I``: the IRNN initialisation of ``W_hh`` for ReLU RNNs (Le et al. 2015)."""
+    n = check_positive_int("n", n)
+    gain = check_number("gain", gain)
     return gain * np.eye(n)

@@ -8,12 +8,20 @@ padding afterwards. The *mask* says which steps are real::
 
 A recurrent layer that receives ``lengths`` freezes each sequence's state
 after its end, ``h_t = m_t * h_new + (1 - m_t) * h_{t-1}``, and outputs zeros
-at padded steps, so padding never changes a result (:mod:`labrnn.models.recurrent`).
+at padded steps, so padding never changes a result (:mod:`labrnn.recurrent`).
 
 Rules for ``lengths``: shape ``(B,)``, an integer dtype (a float or boolean
 array is refused), every entry in ``[1, T]``. A Python list or a NumPy array
 of integers is accepted too and moved to the namespace and device of the data.
-Masks passed to attention are boolean ``(T, B)`` arrays (``True`` = a real step).
+
+**The mask convention** (the same for every loss and layer of ``labrnn``):
+a mask is a ``(T, B)`` array over the leading axes of the data (``True``/1 = a
+real step, ``False``/0 = padding), boolean or numbers that are exactly 0 or 1
+(a mask selects, it never weights: other values raise). :func:`sequence_mask`
+builds it from ``lengths``. Attention takes it as ``mask`` (:func:`check_mask`),
+the losses as ``mask`` (where it may also cover more leading axes of their
+entries, :mod:`labrnn.losses`); the recurrent layers take the ``lengths`` it is
+built from, since freezing a state needs each sequence's end.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import numbers
 import numpy as np
 
 from ..backend import device_of, from_numpy, namespace
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentTypeError, DTypeError, ShapeError
 
 __all__ = ["check_lengths", "sequence_mask", "check_mask", "reverse_padded"]
 
@@ -81,19 +89,28 @@ def sequence_mask(lengths, T, like=None):
 
 
 def check_mask(mask, T, B, like, name="mask"):
-    """A boolean ``(T, B)`` mask with at least one ``True`` per sequence (column); returns it.
+    """A ``(T, B)`` mask with at least one real step per sequence (column); returns it as booleans.
 
-    A float or integer mask is refused (``DTypeError``): booleans cannot be
-    confused with weights. Build one from lengths with :func:`sequence_mask`.
+    Boolean, or integer/float numbers that are exactly 0 or 1 (the mask convention of
+    the module docstring); other values raise ``ValueError`` (a mask selects steps,
+    it does not weight them). Build one from lengths with :func:`sequence_mask`.
     """
+    if mask is None:
+        raise ArgumentTypeError(f"{name} is None; expected a (T={T}, B={B}) boolean or 0/1 array")
     namespace(mask, like, names=[name, "the data"])
     xp = namespace(mask)
-    if mask.dtype != xp.bool:
-        raise DTypeError(f"{name} must be a boolean array (True = a real step), received dtype "
-                         f"{mask.dtype}; build one with labrnn.sequence_mask(lengths, T) or "
-                         "compare, e.g. mask > 0")
     if tuple(mask.shape) != (T, B):
         raise ShapeError(f"{name} must have shape (T={T}, B={B}), received {tuple(mask.shape)}")
+    if mask.dtype != xp.bool:
+        if not xp.isdtype(mask.dtype, ("integral", "real floating")):
+            raise DTypeError(f"{name} must be boolean or hold 0/1 numbers (True/1 = a real step), "
+                             f"received dtype {mask.dtype}; build one with "
+                             "labrnn.sequence_mask(lengths, T)")
+        if not bool(xp.all((mask == 0) | (mask == 1))):
+            raise ValueError(f"{name} must hold only 0 and 1 (or False/True): it selects steps, "
+                             f"it does not weight them; received values in "
+                             f"[{float(xp.min(mask))}, {float(xp.max(mask))}]")
+        mask = mask == 1
     if not bool(xp.all(xp.any(mask, axis=0))):
         raise ValueError(f"{name} masks every step of some sequence: each column needs at least "
                          "one True (a softmax over zero positions is undefined)")

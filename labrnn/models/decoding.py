@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import host_rng, to_numpy
+from ..validate import check_int, check_number, check_positive, check_seed
 
 __all__ = ["Hypothesis", "greedy_decode", "sample_decode", "beam_search", "length_normalized"]
 
@@ -55,9 +56,7 @@ def length_normalized(log_prob, length, alpha=1.0):
 
 
 def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, received {value!r}")
-    return int(value)
+    return check_int(name, value, low=low)
 
 
 def _log_probs(step_fn, state, token, V=None):
@@ -77,14 +76,24 @@ def _log_probs(step_fn, state, token, V=None):
     return lp, state
 
 
-def _check_common(max_len):
+def _check_common(max_len, step_fn=None, bos=0, eos=0, alpha=1.0):
+    """The arguments every strategy shares: ``step_fn`` callable, ``bos``/``eos`` token ids
+    (``bos`` an integer >= 0; ``eos`` an integer, a negative one or ``None`` never produced,
+    so decoding runs ``max_len`` steps), ``max_len >= 1``, ``alpha`` finite and ``>= 0``."""
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be a callable step_fn(state, token) -> (log_probs, state), "
+                        f"received {type(step_fn).__name__}")
+    check_int("bos", bos, low=0)
+    if eos is not None:
+        check_int("eos", eos)
+    check_number("alpha", alpha, low=0)
     return _check_int("max_len", max_len, 1)
 
 
 def greedy_decode(step_fn, state, bos, eos, max_len, alpha=1.0):
     """The most likely token at every step: ``y_t = argmax log p(. | y_<t)``. Returns a :class:`Hypothesis`."""
-    max_len = _check_common(max_len)
-    tokens, total, token = [], 0.0, bos
+    max_len = _check_common(max_len, step_fn, bos, eos, alpha)
+    tokens, total, token = [], 0.0, int(bos)
     for _ in range(max_len):
         lp, state = _log_probs(step_fn, state, token)
         token = int(np.argmax(lp))
@@ -104,13 +113,13 @@ def sample_decode(step_fn, state, bos, eos, max_len, seed, temperature=1.0, top_
     keeps every token. ``log_prob`` of the result is under the model itself
     (temperature 1, no truncation). Returns a :class:`Hypothesis`.
     """
-    max_len = _check_common(max_len)
-    if not (isinstance(temperature, numbers.Real) and temperature > 0):
-        raise ValueError(f"temperature must be a positive number, received {temperature!r}")
+    max_len = _check_common(max_len, step_fn, bos, eos, alpha)
+    temperature = check_positive("temperature", temperature)
     if top_k is not None:
         top_k = _check_int("top_k", top_k, 1)
+    check_seed("seed", seed)
     rng = host_rng(seed)
-    tokens, total, token = [], 0.0, bos
+    tokens, total, token = [], 0.0, int(bos)
     for _ in range(max_len):
         lp, state = _log_probs(step_fn, state, token)
         z = lp / temperature
@@ -140,7 +149,8 @@ def beam_search(step_fn, state, bos, eos, max_len, beam_width, n_best=1, alpha=1
     Returns the list of the ``n_best`` best :class:`Hypothesis`, best first
     (fewer if fewer exist). ``beam_width=1`` is greedy decoding.
     """
-    max_len = _check_common(max_len)
+    max_len = _check_common(max_len, step_fn, bos, eos, alpha)
+    bos = int(bos)
     if isinstance(beam_width, numbers.Integral) and not isinstance(beam_width, bool) \
             and beam_width < 1:
         raise ValueError(f"beam_width must be at least 1, received {beam_width}: an empty "

@@ -86,6 +86,7 @@ from ..layers.masking import check_lengths, sequence_mask
 from ..paramtree import add_grads, subparams, with_prefix
 from .recurrent import recurrent_backward, recurrent_forward
 from .stacked import count_layers, init_stacked, stacked_backward, stacked_forward
+from ..validate import check_array, check_int
 
 __all__ = ["DECODERS", "init_seq2seq", "shift_right", "seq2seq_forward", "seq2seq_backward",
            "seq2seq_loss", "seq2seq_encode", "make_step_fn", "DecoderState"]
@@ -180,10 +181,18 @@ def init_seq2seq(V_src, V_tgt, E, H, *, decoder="attention", cell="gru", score="
 
 
 def shift_right(tgt, bos):
-    """Teacher-forcing inputs ``[BOS, y_1, ..., y_{T-1}]`` (T, B) of targets ``tgt`` (T, B)."""
-    xp = namespace(tgt)
+    """Teacher-forcing inputs ``[BOS, y_1, ..., y_{T-1}]`` (T, B) of targets ``tgt`` (T, B).
+
+    ``tgt`` holds integer token ids; ``bos`` is an integer token id ``>= 0`` (a float
+    such as ``2.7`` or a bool is refused, not truncated).
+    """
+    check_array("tgt", tgt, "a (T, B) integer array of token ids")
+    xp = namespace(tgt, names=["tgt"])
     if tgt.ndim != 2:
         raise ShapeError(f"tgt must have shape (T, B) of token ids, received {tuple(tgt.shape)}")
+    if not xp.isdtype(tgt.dtype, "integral"):
+        raise DTypeError(f"tgt must hold integer token ids, received dtype {tgt.dtype}")
+    bos = check_int("bos", bos, low=0)
     first = xp.full((1, tgt.shape[1]), bos, dtype=tgt.dtype, device=device_of(tgt))
     return xp.concat([first, tgt[:-1, ...]], axis=0)
 
@@ -523,6 +532,7 @@ def seq2seq_loss(src, tgt, params, *, bos, decoder="attention", cell="gru", scor
     if E_tgt is None:
         _check_params(params, decoder, cell, score, **enc_kw)
     tgt = _as_ids("tgt", tgt, E_tgt)
+    check_int("bos", bos, low=0, high=None if E_tgt is None else E_tgt.shape[0] - 1)
     T, B = tgt.shape
     lengths = check_lengths([T] * B if tgt_lengths is None else tgt_lengths, T, B, E_tgt)
     logits, cache = seq2seq_forward(src, shift_right(tgt, bos), params, decoder=decoder,

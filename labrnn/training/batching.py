@@ -15,16 +15,18 @@ are then shuffled, so training still sees them in random order). Host NumPy only
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from ..backend import host_rng
+from ..validate import check_bool, check_positive_int, check_seed
 
 __all__ = ["pad_sequences", "make_batches", "padding_cost"]
 
 
 def _check_lengths(lengths):
+    if lengths is None:
+        raise TypeError("lengths is None; expected a non-empty 1-d array of integers")
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.size == 0 or not np.issubdtype(lengths.dtype, np.integer):
         raise ValueError(f"lengths must be a non-empty 1-d array of integers, received shape "
@@ -62,8 +64,9 @@ def make_batches(lengths, B, seed, bucket=False):
     shuffled. Both drawn from ``seed``. Returns a list of index arrays.
     """
     lengths = _check_lengths(lengths)
-    if isinstance(B, bool) or not isinstance(B, numbers.Integral) or B < 1:
-        raise ValueError(f"B must be a positive int, received {B!r}")
+    B = check_positive_int("B", B)
+    bucket = check_bool("bucket", bucket)
+    check_seed("seed", seed)
     rng = host_rng(seed)
     order = rng.permutation(lengths.size)
     if bucket:

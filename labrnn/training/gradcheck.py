@@ -19,6 +19,7 @@ import numpy as np
 
 from ..backend import from_numpy, namespace, to_numpy
 from ..errors import DTypeError, ShapeError
+from ..validate import check_array, check_positive
 
 
 def _scalar(value):
@@ -34,7 +35,11 @@ def numerical_gradient(f, x, eps=1e-6):
     ``f`` is called with a perturbed copy of ``x`` (same library, device and
     dtype); ``x`` itself is never modified. Returns a NumPy float64 array.
     """
-    xp = namespace(x)
+    if not callable(f):
+        raise TypeError(f"f must be a callable returning a scalar, received {type(f).__name__}")
+    check_array("x", x, "a float64 array")
+    eps = check_positive("eps", eps)
+    xp = namespace(x, names=["x"])
     if x.dtype != xp.float64:
         raise DTypeError(f"gradient checks need float64, received {x.dtype}: in float32 the "
                          "rounding error of a central difference (~1e-7/eps) swamps the answer")
@@ -66,12 +71,20 @@ class GradcheckReport:
 
     @property
     def max_error(self):
-        return max((r[2] for r in self.rows), default=0.0)
+        """The largest relative error; NaN if any row's error is NaN (a NaN never hides)."""
+        errors = [r[2] for r in self.rows]
+        if any(e != e for e in errors):
+            return float("nan")
+        return max(errors, default=0.0)
 
     def ok(self, tol=1e-6):
-        return self.max_error < tol
+        """True when every row's relative error is below ``tol`` (a NaN row fails)."""
+        tol = check_positive("tol", tol)
+        return all(r[2] < tol for r in self.rows)
 
     def assert_ok(self, tol=1e-6):
+        """Raise ``AssertionError`` with the table unless :meth:`ok`."""
+        tol = check_positive("tol", tol)
         bad = [r for r in self.rows if not r[2] < tol]
         if bad:
             raise AssertionError(f"gradient check failed (tolerance {tol:g}):\n{self}")
@@ -120,12 +133,24 @@ def gradcheck(f, inputs, analytic, eps=1e-6, names=None):
         ``print(report)`` shows a table; ``report.assert_ok(1e-6)`` raises if
         any relative error is not below the bound.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a callable f(inputs) -> scalar, received {type(f).__name__}")
+    for arg, d in (("inputs", inputs), ("analytic", analytic)):
+        if not isinstance(d, dict):
+            raise TypeError(f"{arg} must be a dict name -> array, received {type(d).__name__}")
     report = GradcheckReport()
     for name in (names or list(analytic)):
+        if name not in analytic:
+            raise KeyError(f"names lists {name!r}, which has no analytic gradient; "
+                           f"analytic has {sorted(analytic)}")
         if name not in inputs:
             raise KeyError(f"analytic gradient {name!r} has no matching input; inputs are {sorted(inputs)}")
-        x = inputs[name]
-        a = to_numpy(analytic[name])
+        x = check_array(f"inputs[{name!r}]", inputs[name], "a float64 array")
+        if x.dtype != namespace(x).float64:
+            raise DTypeError(f"inputs[{name!r}] has dtype {x.dtype}; gradient checks need "
+                             "float64 (in float32 the rounding error of a central difference "
+                             "swamps the answer)")
+        a = to_numpy(check_array(f"analytic[{name!r}]", analytic[name], "an array"))
         if tuple(a.shape) != tuple(x.shape):
             raise ShapeError(f"analytic gradient for {name!r} has shape {tuple(a.shape)}, "
                              f"the input has {tuple(x.shape)}")
