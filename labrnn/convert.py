@@ -420,7 +420,7 @@ _FROM_KERAS = {"elman": lambda w, reset: elman_from_keras(w),
 
 
 def stacked_from_torch(state_dict, cell):
-    """``nn.RNN/LSTM/GRU(num_layers=L, bidirectional=...)`` state dict -> :func:`labrnn.stacked_forward` params.
+    """PyTorch ``nn.RNN/LSTM/GRU(num_layers=L, bidirectional=...)`` -> ``stacked_forward`` params.
 
     ``cell`` is labrnn's name: ``"elman"`` (``nn.RNN``; pass its ``nonlinearity``
     as ``activation=`` to :func:`~labrnn.stacked_forward`), ``"lstm"`` or ``"gru"``
@@ -442,6 +442,12 @@ def stacked_from_torch(state_dict, cell):
     ``pack_padded_sequence`` batch: the backward direction starts at each
     sequence's own end, padded outputs are zero, ``h_n`` is each sequence's
     state at its end (tested against PyTorch, ``L2_bi_len`` reference files).
+    For example, with ``module = torch.nn.LSTM(D, H, num_layers=2, bidirectional=True)``::
+
+        params = stacked_from_torch(module.state_dict(), "lstm")
+        y, states, _ = stacked_forward(x, params, cell="lstm", bidirectional=True,
+                                       return_state=True)
+        # y is module(x)[0]; states_to_torch(states, "lstm", bidirectional=True) is module(x)[1]
     """
     layers, L, bi = _torch_layers(state_dict, cell)
     params = {}
@@ -452,7 +458,7 @@ def stacked_from_torch(state_dict, cell):
 
 
 def bidirectional_from_torch(state_dict, cell):
-    """``nn.RNN/LSTM/GRU(bidirectional=True)`` (one layer) state dict -> :func:`labrnn.bidirectional_forward` params.
+    """PyTorch ``nn.RNN/LSTM/GRU(bidirectional=True)``, one layer -> ``bidirectional_forward`` params.
 
     ``*_l0`` keys go to ``"fw.*"``, ``*_l0_reverse`` keys to ``"bw.*"``; PyTorch
     concatenates the two directions' outputs ``[forward ; backward]``, which is
@@ -468,7 +474,7 @@ def bidirectional_from_torch(state_dict, cell):
 
 
 def _directions(params, where):
-    """``[(prefix, subparams)]``: ``[("fw.", ..), ("bw.", ..)]`` for a bidirectional layer, else ``[("", params)]``."""
+    """``[("fw.", ..), ("bw.", ..)]`` for a bidirectional layer's params, else ``[("", params)]``."""
     if any(k.startswith("fw.") for k in params):
         if not any(k.startswith("bw.") for k in params):
             raise KeyError(f"{where} has forward parameters 'fw.*' but no backward ones 'bw.*'")
@@ -490,7 +496,7 @@ def _layers(params):
 
 
 def stacked_to_torch(params, cell):
-    """:func:`labrnn.stacked_forward` params -> ``nn.RNN/LSTM/GRU(num_layers=L, bidirectional=...)`` state dict.
+    """``stacked_forward`` params -> PyTorch ``nn.RNN/LSTM/GRU(num_layers=L, bidirectional=...)``.
 
     The inverse of :func:`stacked_from_torch`, keys in PyTorch's order
     (:func:`torch_keys`); bidirectional when the layers hold ``fw.*``/``bw.*``.
@@ -525,7 +531,7 @@ def stacked_to_torch(params, cell):
 
 
 def bidirectional_to_torch(params, cell):
-    """:func:`labrnn.bidirectional_forward` params (``fw.*``, ``bw.*``) -> ``nn.RNN/LSTM/GRU(bidirectional=True)`` state dict.
+    """``bidirectional_forward`` params (``fw.*``, ``bw.*``) -> PyTorch ``bidirectional=True`` state dict.
 
     The forward direction's keys ``*_l0``, the backward's ``*_l0_reverse``;
     only ``merge="concat"`` matches PyTorch's output, the weights are the same
@@ -571,8 +577,10 @@ def states_from_torch(h_n, c_n=None, *, bidirectional=False):
 
 
 def states_to_torch(states, cell, *, bidirectional=False):
-    """The ``states`` of :func:`labrnn.stacked_forward` -> PyTorch's ``h_n`` (``nn.RNN``, ``nn.GRU``)
-    or ``(h_n, c_n)`` (``nn.LSTM``), each ``(num_layers * num_directions, B, H)``.
+    """The ``states`` of :func:`labrnn.stacked_forward` -> PyTorch's ``h_n`` or ``(h_n, c_n)``.
+
+    ``h_n`` for ``nn.RNN`` and ``nn.GRU``, the pair for ``nn.LSTM``, each of
+    shape ``(num_layers * num_directions, B, H)``.
 
     The inverse of :func:`states_from_torch`, e.g. to pass labrnn's final
     states to a PyTorch module as its initial ones.
@@ -669,7 +677,7 @@ def stacked_to_keras(params, cell):
 
 
 def stacked_from_keras(layers, cell, reset="after"):
-    """One ``get_weights()`` list per Keras layer of a stack -> :func:`labrnn.stacked_forward` params.
+    """One ``get_weights()`` list per Keras layer of a stack -> ``stacked_forward`` params.
 
     ``layers[l]`` is layer ``l``'s ``[kernel, recurrent_kernel, bias]`` (2 or 3
     arrays) or a ``Bidirectional`` layer's 6 (or 4) arrays; all layers of one
