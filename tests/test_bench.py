@@ -29,7 +29,8 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installe
                                                         "'bench' extra): its side is not tested")
 
 TOP_KEYS = {"schema", "created", "command", "preset", "dtype", "threads", "settings", "machine",
-            "libraries", "implementations", "notes", "checks", "workers", "results", "ratios"}
+            "libraries", "implementations", "notes", "checks", "workers", "results", "ratios",
+            "memory"}
 RESULT_KEYS = {"case", "impl", "threads", "dtype", "flops", "calls", "median_s", "min_s",
                "us_per_step", "us_per_step_min", "gflops", "gflops_best", "peak_fraction"}
 RATIO_KEYS = {"case", "threads", "reference", "labrnn_us_per_step", "reference_us_per_step",
@@ -124,6 +125,28 @@ def test_from_json_reprints_the_table(quick_report, tmp_path):
                           capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == table.strip()
+
+
+def test_quick_preset_measures_activation_memory_against_T(quick_report):
+    report, _ = quick_report
+    assert [(m["impl"], m["cell"]) for m in report["memory"]] == [
+        ("labrnn", cell) for cell in cases.CELLS]
+    for m in report["memory"]:
+        b, Ts = m["bytes"], m["T"]
+        assert Ts == [2, 4, 8] and m["state_bytes"] == 2 * 4 * 4       # B=2, H=4, float32
+        # linear in T: T=2 -> 4 adds as much per step as 4 -> 8, the slope is that
+        assert (b[1] - b[0]) / 2 == (b[2] - b[1]) / 4 == pytest.approx(m["bytes_per_step"])
+        # backward needs at least every hidden state h_t
+        assert m["bytes_per_step"] >= m["state_bytes"]
+
+
+@needs_torch
+def test_torch_activation_memory_is_measured():
+    from labrnn.bench.memory import activation_memory
+    lab, tor = activation_memory("elman", (3, 6), B=2, D=3, H=4, impls=("labrnn", "torch"))
+    # an Elman layer must keep h_t (the tanh output) of every step; labrnn keeps only that
+    assert lab["bytes_per_step"] == pytest.approx(2 * 4 * 4)
+    assert tor["bytes_per_step"] >= 2 * 4 * 4 and tor["bytes"][1] > tor["bytes"][0]
 
 
 @needs_torch

@@ -26,7 +26,7 @@ JSON report (schema ``"labrnn-bench/1"``), top-level keys:
     what was run;
 ``settings``
     ``rounds``, ``min_round_s`` (each round lasts at least this long), ``peak_n``
-    (the GEMM size of the peak);
+    (the GEMM size of the peak), ``memory`` (the sizes of the memory measurement);
 ``machine``
     ``cpu``, ``machine``, ``logical_cores``, ``usable_cores``, ``memory_bytes``,
     ``simd``, ``load_average`` (at the start: a busy machine shows here), ``os``,
@@ -51,7 +51,11 @@ JSON report (schema ``"labrnn-bench/1"``), top-level keys:
 ``ratios``
     one entry per case and thread count with labrnn and its reference: ``case``,
     ``threads``, ``reference``, ``labrnn_us_per_step``, ``reference_us_per_step``,
-    ``ratio`` (medians), ``ratio_min`` (minima), ``target``, ``met``.
+    ``ratio`` (medians), ``ratio_min`` (minima), ``target``, ``met``;
+``memory``
+    BPTT activation memory against ``T`` (:mod:`labrnn.bench.memory`), one entry
+    per cell and implementation: ``impl``, ``cell``, ``B``, ``D``, ``H``, ``dtype``,
+    ``T`` (list), ``bytes`` (list), ``bytes_per_step`` (fitted slope), ``state_bytes``.
 
 The suite times NumPy arrays on the CPU only (a GPU run is a later step).
 """

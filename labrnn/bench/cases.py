@@ -157,11 +157,14 @@ def _quick():
 #: preset name -> (description, case factory, timing settings)
 PRESETS = {
     "quick": ("tiny sizes, for the tests (seconds)", _quick,
-              {"rounds": 2, "min_round_s": 0.005, "peak_n": 256}),
+              {"rounds": 2, "min_round_s": 0.005, "peak_n": 256,
+               "memory": {"Ts": [2, 4, 8], "B": 2, "D": 3, "H": 4}}),
     "targets": ("the issue's target sizes (a few minutes)", _targets,
-                {"rounds": 5, "min_round_s": 0.2, "peak_n": 2048}),
+                {"rounds": 5, "min_round_s": 0.2, "peak_n": 2048,
+                 "memory": {"Ts": [25, 50, 100, 200], "B": 32, "D": 128, "H": 256}}),
     "grid": ("every cell over B 1..128, H 64..1024, T 50..1000, and the models (hours)", _grid,
-             {"rounds": 5, "min_round_s": 0.2, "peak_n": 2048}),
+             {"rounds": 5, "min_round_s": 0.2, "peak_n": 2048,
+              "memory": {"Ts": [50, 100, 200, 500, 1000], "B": 32, "D": 128, "H": 256}}),
 }
 
 

@@ -12,6 +12,8 @@
    in the machine's speed falls on all of them alike.
 3. **Figures** per implementation and case (:func:`labrnn.bench.timing.summarize`)
    and **ratios** ``time(labrnn) / time(reference)`` against the issue's targets.
+4. **Memory**: the activations BPTT keeps, against ``T``, for each cell of the
+   selection (:mod:`labrnn.bench.memory`).
 
 The report is a JSON-ready dict (keys documented in :mod:`labrnn.bench`).
 """
@@ -34,7 +36,7 @@ from .timing import all_cores, summarize, thread_env
 from .worker import implementation
 
 __all__ = ["SCHEMA", "BenchError", "select_cases", "run_suite", "compute_ratios",
-           "compare_table", "write_report"]
+           "figures_table", "compare_table", "write_report"]
 
 SCHEMA = "labrnn-bench/1"
 
@@ -169,7 +171,7 @@ def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="floa
               "command": sys.argv, "preset": preset, "dtype": dtype, "threads": thread_counts,
               "settings": settings, "machine": machine_info(), "libraries": library_versions(),
               "implementations": names, "notes": notes, "checks": [], "workers": [],
-              "results": [], "ratios": []}
+              "results": [], "ratios": [], "memory": []}
 
     # 1. equality, float64, before anything is timed
     seen = set()
@@ -215,6 +217,15 @@ def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="floa
     finally:
         bar.close()
     report["ratios"] = compute_ratios(report["results"])
+
+    # 3. activation memory of BPTT against T, for every cell of the selection
+    from .cases import TORCH_CELLS
+    from .memory import activation_memory
+    mem = settings["memory"]
+    for cell in dict.fromkeys(c.cell for c in cases):
+        mem_impls = ["labrnn"] + (["torch"] if "torch" in names and cell in TORCH_CELLS else [])
+        report["memory"] += activation_memory(cell, mem["Ts"], mem["B"], mem["D"], mem["H"],
+                                              dtype, mem_impls)
     if out:
         write_report(report, out)
     return report
@@ -247,9 +258,25 @@ def compute_ratios(results):
     return out
 
 
+def figures_table(report):
+    """Every result of a report as a text table: us/step (median, min), GFLOP/s, % of the GEMM peak."""
+    head = (f"{'case':<44} {'impl':>6} {'thr':>3} {'us/step':>10} {'(min)':>10} "
+            f"{'GFLOP/s':>8} {'% peak':>7}")
+    lines = [head, "-" * len(head)]
+    for r in report["results"]:
+        frac = "-" if r["peak_fraction"] is None else f"{100 * r['peak_fraction']:.1f}"
+        lines.append(f"{r['case']['id']:<44} {r['impl']:>6} {r['threads']:>3} "
+                     f"{r['us_per_step']:>10.1f} {r['us_per_step_min']:>10.1f} "
+                     f"{r['gflops']:>8.2f} {frac:>7}")
+    peaks = ", ".join(f"{w['impl']} {w['threads']}t {w['gemm_peak_gflops']:.1f}"
+                      for w in report["workers"])
+    lines.append(f"GEMM peak (numpy.matmul {report['dtype']}, GFLOP/s): {peaks}")
+    return "\n".join(lines)
+
+
 def compare_table(report):
-    """The ratios of a report as a text table, one block per thread count, with met/missed."""
-    lines = []
+    """The figures and the ratios of a report as text: one block per thread count, with met/missed."""
+    lines = [figures_table(report)]
     for note, text in report.get("notes", {}).items():
         lines.append(f"{note}: {text}")
     by_threads = {}
@@ -270,6 +297,13 @@ def compare_table(report):
                          f"{r['ratio']:>7.2f} {r['ratio_min']:>7.2f} {target:>7}  {verdict}")
     if not by_threads:
         lines.append("no ratios: no case ran with both labrnn and its reference")
+    if report.get("memory"):
+        lines += ["", "BPTT activation memory (forward's cache, parameters and x excluded)"]
+        for m in report["memory"]:
+            lines.append(f"  {m['impl']:<7} {m['cell']:<7} B={m['B']} D={m['D']} H={m['H']}: "
+                         f"{m['bytes_per_step'] / 1024:.1f} KiB per step = "
+                         f"{m['bytes_per_step'] / m['state_bytes']:.2f} x one (B, H) state; "
+                         f"{m['bytes'][-1] / 2**20:.1f} MiB at T={m['T'][-1]}")
     return "\n".join(lines)
 
 
