@@ -278,6 +278,10 @@ def test_bad_arguments_have_clear_errors():
         runner.run_suite("quick", dtype="int8")
     with pytest.raises(ValueError, match=r"threads must be a positive int, received -1"):
         timing.thread_env(-1)
+    from labrnn.bench.memory import activation_memory
+    with pytest.raises(ValueError, match=r"Ts must hold at least two increasing sequence lengths, "
+                                         r"received \[50\]"):
+        activation_memory("lstm", Ts=(50,))
     with pytest.raises(ValueError, match=r"impls must be among .* received \['jax'\]"):
         runner.run_suite("quick", impls="labrnn,jax")
 

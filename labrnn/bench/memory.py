@@ -6,7 +6,7 @@ labrnn: the bytes of every distinct array reachable from the cache that
 PyTorch: the bytes of every distinct storage that autograd saves for backward
 (``torch.autograd.graph.saved_tensors_hooks``), except the parameters and ``x``.
 Both grow linearly in ``T``: :func:`activation_memory` also reports the slope,
-bytes per time step, from a least-squares line. Gradient checkpointing (keeping
+bytes per time step, between the first and the last ``T``. Gradient checkpointing (keeping
 fewer steps and recomputing the rest) would trade this memory for time: a later step.
 """
 
@@ -73,14 +73,17 @@ def activation_memory(cell="lstm", Ts=(25, 50, 100, 200), B=32, D=128, H=256, dt
     """Activation bytes at each ``T`` for each implementation, and the fitted bytes per step.
 
     Returns a list of dicts ``{"impl", "cell", "B", "D", "H", "dtype", "T": [...],
-    "bytes": [...], "bytes_per_step": slope, "state_bytes": B*H*itemsize}`` (the
+    "bytes": [...], "bytes_per_step": slope (first to last T), "state_bytes": B*H*itemsize}`` (the
     last for scale: one step's hidden state).
     """
+    Ts = [int(T) for T in Ts]
+    if len(Ts) < 2 or any(b <= a for a, b in zip(Ts, Ts[1:])):
+        raise ValueError(f"Ts must hold at least two increasing sequence lengths, received {Ts}")
     fns = {"labrnn": labrnn_activation_bytes, "torch": torch_activation_bytes}
     out = []
     for impl in impls:
         sizes = [fns[impl](Case("cell", cell, T, B, D, H), dtype) for T in Ts]
-        slope = float(np.polyfit(np.asarray(Ts, float), np.asarray(sizes, float), 1)[0])
+        slope = (sizes[-1] - sizes[0]) / (Ts[-1] - Ts[0])
         out.append({"impl": impl, "cell": cell, "B": B, "D": D, "H": H, "dtype": dtype,
                     "T": list(Ts), "bytes": sizes, "bytes_per_step": slope,
                     "state_bytes": B * H * np.dtype(dtype).itemsize})
