@@ -95,7 +95,8 @@ def test_workers_run_with_pinned_threads(quick_report):
     for w in report["workers"]:
         assert w["threads"] == 1
         assert all(w["env"][k] == "1" for k in timing.THREAD_VARS)
-        assert w["gemm_peak_gflops"] > 0
+        assert w["gemm_peak_gflops"] == max(w["gemm_peak_gflops_start"],
+                                            w["gemm_peak_gflops_end"]) > 0
         pools = w["blas"]["threadpools"]
         if pools is None:
             print("threadpoolctl is not installed: the BLAS thread count is not read back")
@@ -151,8 +152,9 @@ def test_torch_activation_memory_is_measured():
 
 @needs_torch
 def test_torch_side_runs_checked_and_pinned(tmp_path):
-    report = runner.run_suite("quick", kinds="cell", cells="lstm,gru", impls="labrnn,torch",
-                              progress=False, out=tmp_path / "t.json", log=lambda s: None)
+    report = runner.run_suite("quick", kinds="cell", cells="lstm,gru", progress=False,
+                              out=tmp_path / "t.json", log=lambda s: None)
+    assert report["implementations"] == ["labrnn", "torch"]   # no NumPy worker without its case
     assert json.loads((tmp_path / "t.json").read_text())["ratios"] == report["ratios"]
     assert {(c["case"], c["impl"]) for c in report["checks"]} == {
         (c.id, "torch") for c in cases.preset_cases("quick")
@@ -299,3 +301,15 @@ def test_a_failing_worker_reports_its_traceback():
             w.ask(op="dance")
     finally:
         w.close()
+
+
+def test_without_torch_the_suite_times_labrnn_and_says_why(monkeypatch):
+    from labrnn.bench import impl_torch
+    monkeypatch.setattr(impl_torch, "available", lambda: False)
+    names, notes = runner._implementations(None, want_torch=False)
+    assert names == ["labrnn", "numpy"] and "not installed" in notes["torch"]
+    with pytest.raises(runner.BenchError, match="impls asks for torch, but torch is not installed"):
+        runner._implementations("labrnn,torch", want_torch=True)
+    table = runner.compare_table({"notes": notes, "ratios": [], "results": [], "workers": [],
+                                  "dtype": "float32"})
+    assert "torch: not installed" in table and "no ratios" in table

@@ -40,7 +40,8 @@ JSON report (schema ``"labrnn-bench/1"``), top-level keys:
     ``reference``, ``T``, ``max_rel_error``, ``passed``;
 ``workers``
     one entry per worker process: ``impl``, ``pid``, ``threads``, ``dtype``, ``env``
-    (the thread variables it saw), ``gemm_peak_n``, ``gemm_peak_gflops``,
+    (the thread variables it saw), ``gemm_peak_n``, ``gemm_peak_gflops`` (the larger of
+    ``gemm_peak_gflops_start`` and ``gemm_peak_gflops_end``, measured before and after the cases),
     ``versions``, ``blas`` (NumPy's BLAS build and threadpoolctl's thread pools),
     and for PyTorch ``torch`` (threads, build configuration) and ``torch_mm_peak_gflops``;
 ``results``

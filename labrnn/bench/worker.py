@@ -11,6 +11,8 @@ It reads one JSON object per line on stdin and answers one per line on stdout:
 * ``{"op": "setup", "case": {...}, "min_round_s": s}`` -> builds the case's
   workload in ``DTYPE``, warms it up, returns ``{"n": calls per round}``;
 * ``{"op": "time", "n": n}`` -> ``{"times": [seconds of each of n calls]}``;
+* ``{"op": "peak"}`` -> ``{"gemm_peak_gflops": ...}`` measured again (the runner asks
+  at the end and keeps the larger: a peak measured while the machine was busy is low);
 * ``{"op": "quit"}`` ends it. An exception answers ``{"error": traceback}``.
 
 Anything a library prints goes to stderr, never into the protocol.
@@ -64,6 +66,8 @@ def main(argv=None):
                 case = Case.from_dict(msg["case"])
                 workload = impl.build(case, make_inputs(case, dtype))
                 reply = {"n": calibrate(workload.run, float(msg["min_round_s"]))}
+            elif op == "peak":
+                reply = {"gemm_peak_gflops": gemm_peak(peak_n, dtype)}
             elif op == "time":
                 reply = {"times": time_calls(workload.run, int(msg["n"]))}
             else:
