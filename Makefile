@@ -2,6 +2,7 @@
 #   make book   build the HTML book into _build/html (renders stored notebook outputs)
 #   make test   package tests, nbval over every notebook, strict book build, browser test
 #   make lab    open the notebooks in JupyterLab
+#   make bench  time labrnn against PyTorch (python -m labrnn.bench; BENCH_ARGS=... for options)
 #   make clean  remove build outputs (make distclean also removes .venv)
 # Everything runs in ./.venv, created on first use and reinstalled only when
 # pyproject.toml changes.
@@ -32,7 +33,7 @@ NBVAL_OPTS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 test-package test-notebooks test-kernels: export OPENBLAS_NUM_THREADS := 1
 test-package test-notebooks test-kernels: export OMP_NUM_THREADS := 1
 
-.PHONY: venv book test test-package test-notebooks test-book test-browser test-kernels lab clean distclean
+.PHONY: venv book test test-package test-notebooks test-book test-browser test-kernels lab bench clean distclean
 
 venv: $(STAMP)
 
@@ -100,6 +101,13 @@ lab: $(VENV)/.stamp-lab
 $(VENV)/.stamp-lab: $(STAMP)
 	$(PIP_INSTALL) -e ".[book,test,lab]"
 	@touch $@
+
+# The benchmark suite (README, "Benchmarks"): the issue's target sizes, one thread, and the
+# table of ratios against the targets. PyTorch is compared where installed (.[bench] extra).
+# The worker processes pin their own threads. Results go to bench-<preset>.json (not committed).
+BENCH_ARGS ?= --preset targets --threads 1 --compare
+bench: $(STAMP)
+	$(PY) -m labrnn.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
