@@ -77,6 +77,7 @@ import numpy as np
 from .backend import to_numpy
 from .errors import ShapeError
 from .validate import check_shape
+from .cells import get_cell
 from .cells.elman import ELMAN
 from .cells.gru import check_gru_params, check_reset
 from .cells.lstm import PEEPHOLE_PARAMS, check_lstm_params
@@ -571,7 +572,7 @@ def states_from_torch(h_n, c_n=None, *, bidirectional=False):
         check_shape("c_n", c, tuple(zip(("num_layers*num_directions", "B", "H"), h.shape)))
 
     def one(i):
-        return (h[i].copy(), c[i].copy()) if c is not None else h[i].copy()
+        return (h[i].copy(), c[i].copy()) if c is not None else (h[i].copy(),)
     return [(one(dirs * l), one(dirs * l + 1)) if bidirectional else one(l)
             for l in range(h.shape[0] // dirs)]
 
@@ -595,13 +596,14 @@ def states_to_torch(states, cell, *, bidirectional=False):
         if len(per_dir) != (2 if bidirectional else 1):
             raise ValueError(f"states[{l}] must be the pair (forward, backward) of a "
                              f"bidirectional layer, received {len(per_dir)} entries")
+        n = len(get_cell(cell).state_names)
         for s in per_dir:
-            if cell == "lstm" and not (isinstance(s, (tuple, list)) and len(s) == 2):
-                raise TypeError(f"states[{l}] must hold an LSTM's pair (h, c) per direction, "
-                                f"received {type(s).__name__}")
-            rows.append(tuple(to_numpy(a) for a in s) if cell == "lstm" else (to_numpy(s),))
+            if not (isinstance(s, (tuple, list)) and len(s) == n):
+                raise TypeError(f"states[{l}] must hold the state tuple of {cell!r} per "
+                                f"direction ({n} array(s)), received {type(s).__name__}")
+            rows.append(tuple(to_numpy(a) for a in s))
     out = tuple(np.stack([r[i] for r in rows], axis=0) for i in range(len(rows[0])))
-    return out if cell == "lstm" else out[0]
+    return out if len(out) == 2 else out[0]
 
 
 # ---------------------------------------------------------------- Keras: Bidirectional, stacks

@@ -3,11 +3,10 @@
 Every labrnn cell workload of the suite (the cells, the attention model's
 encoder, the array-API overhead case) runs a cell through these two functions
 and nothing else, so a change of the cell interface changes only this module.
-Today they wrap :func:`labrnn.cells.cell_forward` / :func:`labrnn.cells.cell_backward`
-(``(h, cache)`` and ``(dx, dstate0, grads)``); under the planned protocol
-``forward(x, params, state0=None, lengths=None) -> (out, final_state, cache)``
-and ``backward(dout, cache, dstate_T=None) -> (dx, dstate0, grads)`` they
-become one line each.
+They wrap the cell protocol, :func:`labrnn.cells.cell_forward` /
+:func:`labrnn.cells.cell_backward`: ``forward(x, params, state0=None, lengths=None)
+-> (out, final_state, cache)`` and ``backward(dout, cache, dstate_T=None) ->
+(dx, dstate0, grads)``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ __all__ = ["forward", "backward"]
 
 def forward(cell, x, params):
     """Run ``cell`` over ``x`` (T, B, D) from a zero state; returns ``(out (T, B, H), cache)``."""
-    out, cache = _cells.cell_forward(cell, x, params)
+    out, _, cache = _cells.cell_forward(cell, x, params)
     return out, cache
 
 
