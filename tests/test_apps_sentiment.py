@@ -110,3 +110,17 @@ def test_checkpoint_recomputes_its_stored_metrics(path, data):
     assert got == meta["metrics"]
     log = json.loads(path.with_suffix(".log.json").read_text())
     assert log["metrics"] == meta["metrics"] and log["best_epoch"] == meta["best_epoch"]
+
+
+def test_checkpoints_were_trained_with_every_negation_form():
+    from labrnn.datasets.sentiment import NEGATION_FORMS
+    for path in CHECKPOINTS:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        assert meta["config"]["forms"] == list(NEGATION_FORMS), path.stem
+    ablation = ROOT / "checkpoints" / "sentiment" / "ablation"
+    for prefix, forms in (("forms_no_opinion_unigru", ["not", "never", "not-at-all", "verb"]),
+                          ("forms_not_opinion_unigru", ["not", "opinion"])):
+        for seed in range(5):
+            log = json.loads((ablation / f"{prefix}_seed{seed}.log.json").read_text())
+            assert log["config"]["forms"] == forms and log["config"]["seed"] == seed
+            assert set(log["metrics"]) >= {"valid_correct", "test_correct", "probe_correct"}

@@ -92,11 +92,70 @@ def test_any_bag_of_words_scores_exactly_half_of_the_probe():
         assert correct == 200
 
 
-def test_probe_never_occurs_in_the_training_data_or_the_augmentation():
+@pytest.mark.parametrize("forms", [("not",), S.NEGATION_FORMS], ids=["not", "all"])
+def test_probe_never_occurs_in_the_training_data_or_the_augmentation(forms):
     sp = S.load_splits()
     probe = {tuple(t) for t in S.negation_probe()[0]}
-    aug, _ = S.negate_augment(sp["train"][0], sp["train"][1], exclude=list(probe))
+    aug, _ = S.negate_augment(sp["train"][0], sp["train"][1], exclude=list(probe), forms=forms)
     assert not probe & {tuple(t) for t in sp["train"][0] + aug}
+    # nor does any augmented sentence equal a held-out sentence
+    assert not {tuple(t) for t in aug} & {tuple(t) for n in ("valid", "test") for t in sp[n][0]}
+
+
+def test_no_augmented_sentence_has_the_shape_of_a_probe_template():
+    # Each probe sentence becomes a pattern: its sentiment words and its noun (the word
+    # after "the") match any single word. No augmented sentence, with any filling, may
+    # match one of these patterns, even without exclude=.
+    sp = S.load_splits()
+    polar = set(S.POSITIVE_WORDS) | set(S.NEGATIVE_WORDS)
+    patterns = set()
+    for t in S.negation_probe()[0]:
+        patterns.add(tuple(None if w in polar or (k and t[k - 1] == "the") else w
+                           for k, w in enumerate(t)))
+    assert len(patterns) == 5                            # the five templates
+
+    def fits(sentence, pattern):
+        return len(sentence) == len(pattern) and all(
+            p is None or p == w for w, p in zip(sentence, pattern))
+
+    aug, _ = S.negate_augment(sp["train"][0], sp["train"][1], forms=S.NEGATION_FORMS)
+    assert len(aug) > 2000
+    assert not [a for a in aug for p in patterns if fits(a, p)]
+    # the matcher does recognise every probe sentence, and a template filled anew
+    assert all(any(fits(t, p) for p in patterns) for t in S.negation_probe()[0])
+    assert any(fits("the cake was yummy , not dull".split(), p) for p in patterns)
+
+
+def test_negate_augment_forms():
+    s = [["the", "food", "was", "good", "."], ["i", "loved", "it", "."],
+         ["we", "would", "not", "really", "recommend", "it"], ["i", "did", "not", "like", "it"],
+         ["i", "like", "it"]]
+    new, y = S.negate_augment(s, [1, 1, 0, 0, 0], seed=0, forms=S.NEGATION_FORMS)
+    got = dict(zip(map(" ".join, new), y))
+    base = S.negate_augment(s, [1, 1, 0, 0, 0], seed=0)
+    assert base == (new[:3], y[:3])          # the basic rule comes first, unchanged
+    swapped = new[1][3]                      # the negative word drawn for the swap
+    assert swapped in S.NEGATIVE_WORDS
+    assert got["the food was never good ."] == 0
+    assert got[f"the food was never {swapped} ."] == 1
+    assert got["the food was not good at all ."] == 0
+    assert got[f"the food was not {swapped} at all ."] == 1
+    framed = [(t, label) for t, label in zip(new, y) if t[-4:] == ["food", "was", "good", "."]
+              and len(t) > 5]
+    assert len(framed) == 2                  # one frame, affirmative and negated
+    (yes, y_yes), (no, y_no) = framed
+    assert "not" not in yes and y_yes == 1 and ("not" in no or "never" in no) and y_no == 0
+    assert got["i did not love it ."] == 0                   # verb: negated, label flipped
+    assert got["we would really recommend it"] == 1          # un-negated
+    assert got["i liked it"] == 1
+    assert "i do not like it" not in got     # "i like it" labelled 0: the label disagrees
+    assert len(new) == 3 + 2 * 4 + 3
+    assert S.negate_augment(s, [1, 1, 0, 0, 0], seed=0, forms=S.NEGATION_FORMS) == (new, y)
+    with pytest.raises(ValueError, match=r"forms must include 'not' and be among \[.*\], "
+                                         r"received \['not', 'nope'\]"):
+        S.negate_augment(s, [1, 1, 0, 0, 0], forms=("not", "nope"))
+    with pytest.raises(ValueError, match=r"received \['never'\]"):
+        S.negate_augment(s, [1, 1, 0, 0, 0], forms=("never",))
 
 
 def test_negate_augment_rules():

@@ -15,6 +15,9 @@ is positive::
 trained with the binary cross-entropy (:func:`labrnn.binary_cross_entropy`) and Adam,
 dropout on the embeddings, gradient clipping, and early stopping on the validation
 accuracy. Padded batches run with ``lengths``, so padding never changes a result.
+The training set is the training split plus its rule-based negation augmentation
+(:func:`labrnn.datasets.sentiment.negate_augment`, all :data:`NEGATION_FORMS` by
+default; ``--forms not`` gives the basic rule alone, ``--no-augment`` none).
 
 Command line (one checkpoint per seed under ``--out``, a JSON log beside each)::
 
@@ -36,8 +39,8 @@ import numpy as np
 
 from ..layers.activations import sigmoid
 from ..training.checkpoint import load_checkpoint, save_checkpoint
-from ..datasets.sentiment import (Vocabulary, data_files, load_splits, negate_augment,
-                                  negation_probe)
+from ..datasets.sentiment import (NEGATION_FORMS, Vocabulary, data_files, load_splits,
+                                  negate_augment, negation_probe)
 from ..layers.embedding import embedding_backward, embedding_forward, init_embedding
 from ..layers.init import glorot_uniform
 from ..layers.affine import affine_backward, affine_forward
@@ -54,22 +57,25 @@ __all__ = ["DEFAULTS", "prepare_data", "init_classifier", "classifier_forward",
 
 DEFAULTS = dict(cell="gru", bidirectional=False, embed=32, hidden=48, dropout=0.3,
                 lr=3e-3, clip=5.0, batch_size=32, max_epochs=20, patience=4, seed=0,
-                augment=True, min_count=2, dtype="float32", max_steps=None)
+                augment=True, forms=list(NEGATION_FORMS), min_count=2, dtype="float32",
+                max_steps=None)
 
 
-def prepare_data(augment=True, min_count=2):
+def prepare_data(augment=True, min_count=2, forms=NEGATION_FORMS):
     """The split, the probe and the vocabulary: a dict with token lists and labels.
 
     Keys ``train``, ``valid``, ``test``, ``probe`` (each ``(tokens, labels)``),
-    ``augmented`` (the augmentation's ``(tokens, labels)``, empty without ``augment``),
+    ``augmented`` (the augmentation's ``(tokens, labels)``, empty without ``augment``;
+    ``forms`` are the negation forms of
+    :func:`~labrnn.datasets.sentiment.negate_augment`, by default all of them),
     ``vocab`` (:class:`~labrnn.datasets.sentiment.Vocabulary` of the training split plus
     the augmentation). The augmentation never produces a probe sentence.
     """
     splits = load_splits()
     probe_tokens, probe_labels, _ = negation_probe()
     train_tokens, train_labels = splits["train"][0], splits["train"][1]
-    aug = (negate_augment(train_tokens, train_labels, seed=0, exclude=probe_tokens)
-           if augment else ([], []))
+    aug = (negate_augment(train_tokens, train_labels, seed=0, exclude=probe_tokens,
+                          forms=tuple(forms)) if augment else ([], []))
     vocab = Vocabulary(train_tokens + aug[0], min_count=min_count)
     return {"train": (train_tokens, train_labels), "valid": splits["valid"][:2],
             "test": splits["test"][:2], "probe": (probe_tokens, probe_labels),
@@ -179,7 +185,8 @@ def train(config=None, data=None, progress=True, log_every_epoch=None):
     many updates (for tests). ``log`` holds the configuration and one record per epoch.
     """
     cfg = {**DEFAULTS, **(config or {})}
-    data = prepare_data(cfg["augment"], cfg["min_count"]) if data is None else data
+    data = (prepare_data(cfg["augment"], cfg["min_count"], cfg["forms"]) if data is None
+            else data)
     vocab = data["vocab"]
     tokens = data["train"][0] + data["augmented"][0]
     labels = np.asarray(data["train"][1] + data["augmented"][1], dtype=np.float64)
@@ -241,6 +248,8 @@ def main(argv=None):
     tr.add_argument("--cell", default=DEFAULTS["cell"], choices=["gru", "lstm", "elman"])
     tr.add_argument("--bidirectional", action="store_true")
     tr.add_argument("--no-augment", dest="augment", action="store_false")
+    tr.add_argument("--forms", nargs="+", default=DEFAULTS["forms"], choices=NEGATION_FORMS,
+                    help="negation forms of the augmentation (default: all)")
     for name in ("embed", "hidden", "batch_size", "max_epochs", "patience", "max_steps"):
         tr.add_argument("--" + name.replace("_", "-"), type=int, default=DEFAULTS[name])
     for name in ("dropout", "lr", "clip"):
@@ -253,13 +262,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.command == "evaluate":
         params, config, vocab, meta = load_classifier(args.checkpoint)
-        data = prepare_data(config["augment"], config["min_count"])
+        data = prepare_data(config["augment"], config["min_count"],
+                            config.get("forms", ["not"]))
         print(json.dumps(evaluate(params, data, config), indent=2))
         return 0
-    cfg = {k: getattr(args, k) for k in ("cell", "bidirectional", "augment", "embed",
+    cfg = {k: getattr(args, k) for k in ("cell", "bidirectional", "augment", "forms", "embed",
                                          "hidden", "batch_size", "max_epochs", "patience",
                                          "max_steps", "dropout", "lr", "clip")}
-    data = prepare_data(cfg["augment"], DEFAULTS["min_count"])
+    data = prepare_data(cfg["augment"], DEFAULTS["min_count"], cfg["forms"])
     stem = args.name or (("bi" if cfg["bidirectional"] else "uni") + cfg["cell"])
     for seed in args.seeds:
         params, log = train({**cfg, "seed": seed}, data=data,

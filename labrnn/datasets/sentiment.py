@@ -17,7 +17,9 @@ line as ``sentence<TAB>label`` (1 positive, 0 negative). The files ship in
   labels (so any bag-of-words model scores both alike and gets exactly one of each
   pair right);
 * :func:`negate_augment` is the rule-based, seeded negation augmentation of a training
-  split (never of the validation or test split).
+  split (never of the validation or test split): ``not`` inserted or deleted after a
+  copula, and with ``forms`` also ``never``, ``not ... at all``, a negated verb of
+  opinion in front of the sentence, and negated verbs of liking (:data:`NEGATION_FORMS`).
 
 Every sentence is a list of token strings; labels are ints.
 """
@@ -32,8 +34,8 @@ import numpy as np
 from . import data_file
 
 __all__ = ["SOURCES", "load_sentences", "tokenize", "split_sentences", "load_splits",
-           "Vocabulary", "negation_probe", "negate_augment", "POSITIVE_WORDS",
-           "NEGATIVE_WORDS"]
+           "Vocabulary", "negation_probe", "negate_augment", "NEGATION_FORMS",
+           "POSITIVE_WORDS", "NEGATIVE_WORDS"]
 
 SOURCES = ("amazon", "imdb", "yelp")
 _FILES = {"amazon": "amazon_cells_labelled.txt", "imdb": "imdb_labelled.txt",
@@ -253,7 +255,27 @@ _SENTIMENT = {w: 1 for w in POSITIVE_WORDS} | {w: 0 for w in NEGATIVE_WORDS} | {
                    "dull", "lame", "cheap", "sad", "ugly", "worse", "unfortunate")}
 
 
-def negate_augment(sentences, labels, seed=0, exclude=()):
+NEGATION_FORMS = ("not", "never", "not-at-all", "opinion", "verb")
+"""The forms of :func:`negate_augment`; ``("not",)`` is the basic rule, all five the chapter's."""
+
+# Frames that put a whole clause under a negated (or plain) verb of opinion; each pair is
+# (affirmative, negated). The negation then stands several words before what it negates.
+_OPINION_FRAMES = ((["i", "think"], ["i", "do", "not", "think"]),
+                   (["i", "would", "say"], ["i", "would", "not", "say"]),
+                   (["we", "thought"], ["we", "did", "not", "think"]),
+                   (["you", "could", "say"], ["you", "could", "never", "say"]))
+# Verbs of liking: base form -> (past form, polarity).
+_OPINION_MAX_SUBJECT = 4      # the frame needs a short subject: copula among the first 5 words
+_VERBS = {"love": ("loved", 1), "like": ("liked", 1), "enjoy": ("enjoyed", 1),
+          "recommend": ("recommended", 1)}
+_PAST = {past: base for base, (past, _) in _VERBS.items()}
+_SUBJECTS = frozenset({"i", "we", "you", "they"})
+_MODALS = frozenset({"would", "will", "can", "could", "should"})
+_ADVERBS = frozenset({"really", "just", "absolutely", "highly", "totally", "truly",
+                      "definitely"})
+
+
+def negate_augment(sentences, labels, seed=0, exclude=(), forms=("not",)):
     """Rule-based negation augmentation of a TRAINING split: ``(new_sentences, new_labels)``.
 
     A sentence qualifies when, after a copula (``is``, ``was``, ``are``, ``looks``, ...)
@@ -261,7 +283,7 @@ def negate_augment(sentences, labels, seed=0, exclude=()):
     lexicon whose polarity agrees with the sentence's label (``the food was good``, 1),
     or the same with ``not`` after the copula and a polarity opposite to the label
     (``it was not bad``, 1). The first such match of a sentence yields three new
-    sentences:
+    sentences (form ``"not"``, always applied):
 
     * **negate**: insert ``not`` (or delete it), label flipped:
       ``the food was good`` (1) -> ``the food was not good`` (0);
@@ -270,31 +292,116 @@ def negate_augment(sentences, labels, seed=0, exclude=()):
       ``the food was terrible`` (0);
     * **swap and negate**: both, label kept: ``the food was not terrible`` (1).
 
-    ``seed`` draws the replacement words, so the result is reproducible. Sentences
-    listed in ``exclude`` (token lists, e.g. the probe) are never produced. The
-    originals are not returned; add them yourself. Apply it to the training split only.
+    ``forms`` adds other ways of saying "not" (any of :data:`NEGATION_FORMS`). Each is
+    applied to both un-negated clauses of a match, the original word's (``the food was
+    good``, label ``L``) and the swapped one's, and gives label ``1 - L`` unless said:
+
+    * ``"never"``: ``never`` after the copula: ``the food was never good``;
+    * ``"not-at-all"``: ``not`` after the copula and ``at all`` after the word:
+      ``the food was not good at all``;
+    * ``"opinion"``: the whole sentence under a verb of opinion, once affirmative
+      (label ``L``) and once negated: ``i think the food was good`` (L),
+      ``i do not think the food was good`` (1 - L); the frame (``i think`` / ``i would
+      say`` / ``we thought`` / ``you could say`` and their negations with ``not`` or
+      ``never``) is drawn from ``seed``. The negation stands several words before the
+      sentiment word, and the sentence that follows is left intact. Only when the
+      copula is among the first five words (a short subject: ``the food was``);
+    * ``"verb"`` (sentences without a copula match): a verb of liking (``love like
+      enjoy recommend``, present or past) after a subject (``i``, ``we``, ...) or a modal
+      (``would``, ``will``, ...), with an optional adverb, whose polarity (negated or
+      not) agrees with the label, is negated or un-negated, label flipped:
+      ``i loved it`` -> ``i did not love it``, ``i would not recommend it`` ->
+      ``i would recommend it``, ``i did not like it`` -> ``i liked it``.
+
+    ``seed`` draws the replacement words and frames, so the result is reproducible.
+    Sentences listed in ``exclude`` (token lists, e.g. the probe) are never produced.
+    The originals are not returned; add them yourself. Apply it to the training split
+    only.
     """
     if len(sentences) != len(labels):
         raise ValueError(f"sentences and labels must have the same length, received "
                          f"{len(sentences)} and {len(labels)}")
+    unknown = [f for f in forms if f not in NEGATION_FORMS]
+    if unknown or "not" not in forms:
+        raise ValueError(f"forms must include 'not' and be among {list(NEGATION_FORMS)}, "
+                         f"received {list(forms)!r}")
     banned = {tuple(s) for s in exclude}
     rng = np.random.default_rng(seed)
     new_s, new_y = [], []
+
+    def emit(cand, label):
+        if tuple(cand) not in banned:
+            new_s.append(cand)
+            new_y.append(int(label))
+
     for s, y in zip(sentences, labels):
-        match = _match(list(s), int(y))
+        s, y = list(s), int(y)
+        match = _match(s, y)
         if match is None:
+            if "verb" in forms:
+                flipped = _flip_verb(s, y)
+                if flipped is not None:
+                    emit(flipped, 1 - y)
             continue
         i, j, negated, polarity = match
-        s = list(s)
         other = NEGATIVE_WORDS if polarity == 1 else POSITIVE_WORDS
         swapped = s[:j] + [str(other[rng.integers(len(other))])] + s[j + 1:]
         flip = (lambda t: t[:i + 1] + t[i + 2:]) if negated else (
             lambda t: t[:i + 1] + ["not"] + t[i + 1:])
         for cand, label in ((flip(s), 1 - y), (swapped, 1 - y), (flip(swapped), y)):
-            if tuple(cand) not in banned:
-                new_s.append(cand)
-                new_y.append(int(label))
+            emit(cand, label)
+        if len(forms) == 1:
+            continue
+        # the two un-negated clauses: the original word's (label = its polarity) and
+        # the swapped word's; the word's index there is jp
+        jp = j - 1 if negated else j
+        plain = s if not negated else flip(s)
+        plain_swapped = swapped if not negated else flip(swapped)
+        for clause, label in ((plain, polarity), (plain_swapped, 1 - polarity)):
+            if "never" in forms:
+                emit(clause[:i + 1] + ["never"] + clause[i + 1:], 1 - label)
+            if "not-at-all" in forms:
+                emit(clause[:i + 1] + ["not"] + clause[i + 1:jp + 1] + ["at", "all"]
+                     + clause[jp + 1:], 1 - label)
+            if "opinion" in forms and i <= _OPINION_MAX_SUBJECT:
+                yes, no = _OPINION_FRAMES[rng.integers(len(_OPINION_FRAMES))]
+                emit(yes + clause, label)
+                emit(no + clause, 1 - label)
     return new_s, new_y
+
+
+def _flip_verb(s, y):
+    """``s`` with its first verb of liking negated or un-negated, or None (see above)."""
+    for k, w in enumerate(s):
+        base = _PAST.get(w, w if w in _VERBS else None)
+        if base is None or k == 0:
+            continue
+        a = k - 1 if s[k - 1] in _ADVERBS else k          # first word of adverb + verb
+        if a == 0:
+            continue
+        prev = s[a - 1]
+        if prev == "not" and a >= 2 and s[a - 2] in {"did", "do"} | _MODALS:
+            negated, head = True, a - 2                        # "did not (really) like"
+        elif prev in _SUBJECTS or prev in _MODALS:
+            negated, head = False, a - 1
+        else:
+            continue
+        polarity = _VERBS[base][1]
+        if (polarity == y) == negated:
+            continue                                           # label disagrees
+        adverb = s[a:k]
+        if negated:
+            aux = s[head]
+            if aux in _MODALS:
+                verb = [base]
+            else:
+                verb = [_VERBS[base][0] if aux == "did" else base]
+            return s[:head] + ([aux] if aux in _MODALS else []) + adverb + verb + s[k + 1:]
+        if prev in _MODALS:
+            return s[:a] + ["not"] + adverb + [base] + s[k + 1:]
+        aux = "did" if w == _VERBS[base][0] else "do"
+        return s[:a] + [aux, "not"] + adverb + [base] + s[k + 1:]
+    return None
 
 
 def _match(s, y):
