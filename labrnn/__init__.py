@@ -11,11 +11,11 @@ sequences are **time-major**, ``x`` has shape ``(T, B, D)``; states have shape
 ``h_t = f(W_hh h_{t-1} + W_xh x_t + b_h)`` reads, for a batch of row vectors,
 ``h_t = f(h_{t-1} @ W_hh.T + x_t @ W_xh.T + b_h)``.
 
-Scalar results (stated once): every loss (:mod:`labrnn.losses`, :func:`labrnn.ctc_loss`
+Scalar results (stated once): every loss (:mod:`labrnn.training.losses`, :func:`labrnn.ctc_loss`
 with a reducing ``reduction``), :func:`global_norm` and the norm returned by
 :func:`clip_by_global_norm` is a 0-d array of the input's namespace, on its device
 (on NumPy a ``numpy.float64``, which is also a Python float); ``float(x)`` converts it.
-Masks (stated once, see :mod:`labrnn.masking`): a mask covers the leading axes of the
+Masks (stated once, see :mod:`labrnn.layers.masking`): a mask covers the leading axes of the
 data, ``(T, B)`` for a padded batch, boolean or exactly 0/1 (``True``/1 = a real step);
 the losses and attention take it as ``mask``, the recurrent layers take the ``lengths``
 it is built from (:func:`sequence_mask`). Bad input raises at the public entry, with a

@@ -15,9 +15,9 @@ import labrnn
 from labrnn import (Adam, RMSProp, SGD, ArgumentTypeError, DTypeError, NonFiniteError,
                     ShapeError)
 from labrnn.backend import float_dtype, host_rng, namespace
-from labrnn.batching import make_batches
-from labrnn.gradcheck import GradcheckReport
-from labrnn.masking import check_mask
+from labrnn.training.batching import make_batches
+from labrnn.training.gradcheck import GradcheckReport
+from labrnn.layers.masking import check_mask
 from labrnn.validate import (check_array, check_bool, check_choice, check_int, check_number,
                              check_positive, check_positive_int, check_probability, check_seed)
 

@@ -12,8 +12,8 @@ import pytest
 
 import labrnn
 from labrnn import convert
-from labrnn.bidirectional import bidirectional_forward
-from labrnn.stacked import init_stacked, stacked_forward
+from labrnn.models.bidirectional import bidirectional_forward
+from labrnn.models.stacked import init_stacked, stacked_forward
 from test_convert import keras_gru, keras_lstm, keras_simple_rnn  # tests/ is on sys.path
 
 D, H, L = 3, 4, 3

@@ -18,10 +18,10 @@ import pytest
 
 import labrnn
 from labrnn import convert
-from labrnn.bidirectional import bidirectional_backward, bidirectional_forward
-from labrnn.gradcheck import relative_error
+from labrnn.models.bidirectional import bidirectional_backward, bidirectional_forward
+from labrnn.training.gradcheck import relative_error
 from labrnn.paramtree import with_prefix
-from labrnn.stacked import stacked_backward, stacked_forward
+from labrnn.models.stacked import stacked_backward, stacked_forward
 
 RTOL = 1e-10
 FILES = sorted((pathlib.Path(__file__).parent / "reference" / "multi").glob("torch_*.npz"))

@@ -179,7 +179,7 @@ def make_inputs(case, dtype="float64", seed=0):
     """The host arrays every implementation of ``case`` starts from (NumPy, ``dtype``).
 
     Returns a dict: ``params`` (labrnn's layout and keys, see :mod:`labrnn.cells`,
-    :mod:`labrnn.stacked`, :mod:`labrnn.bidirectional`, :mod:`labrnn.attention`,
+    :mod:`labrnn.models.stacked`, :mod:`labrnn.models.bidirectional`, :mod:`labrnn.layers.attention`,
     :mod:`labrnn.apps.charlm`), and the data: ``x (T, B, D)`` and ``dout``, the
     gradient arriving at the output (``(T, B, H)``, ``(T, B, 2H)`` for ``"bidir"``,
     ``(B, H)`` for ``"attention"``), or ``ids (T + 1, B)`` for ``"charlm"``.

@@ -11,7 +11,7 @@ weighted mean of the encoder outputs, equations ``attn-score`` to ``attn-context
     alpha_t = exp(e_t) / sum_{s real} exp(e_s)     (alpha_t = 0 at padded steps)  (T, B)
     c       = sum_t alpha_t k_t                                                  (B, Hk)
 
-``mask`` follows the package's mask convention (:mod:`labrnn.masking`): ``(T, B)``,
+``mask`` follows the package's mask convention (:mod:`labrnn.layers.masking`): ``(T, B)``,
 boolean or 0/1 numbers, ``True``/1 = a real step. Padded positions get weight exactly 0 (their score
 is replaced by ``-inf`` before the softmax), hence zero gradient too.
 The weights ``alpha`` (T, B) are returned for alignment heatmaps.
@@ -68,7 +68,7 @@ def attention_forward(q, keys, params, score="additive", mask=None):
 
     ``params`` holds the score's parameters (extra keys are ignored); ``mask``
     is a (T, B) boolean or 0/1 array (True/1 = a real step, see
-    :func:`labrnn.masking.sequence_mask`), ``None`` for all steps.
+    :func:`labrnn.layers.masking.sequence_mask`), ``None`` for all steps.
 
     Returns ``(context (B, Hk), alpha (T, B), cache)``.
     """

@@ -12,7 +12,7 @@ several times add up::
 The array API has no scatter-add, so the sum is the product with a one-hot
 matrix ``(N, V)`` (N = number of positions): exact, and fine for the course's
 vocabularies. The dense (fully connected) layer that usually follows is
-:func:`labrnn.layers.affine_forward` / :func:`labrnn.layers.affine_backward`.
+:func:`labrnn.layers.affine.affine_forward` / :func:`labrnn.layers.affine.affine_backward`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ padding afterwards. The *mask* says which steps are real::
 
 A recurrent layer that receives ``lengths`` freezes each sequence's state
 after its end, ``h_t = m_t * h_new + (1 - m_t) * h_{t-1}``, and outputs zeros
-at padded steps, so padding never changes a result (:mod:`labrnn.recurrent`).
+at padded steps, so padding never changes a result (:mod:`labrnn.models.recurrent`).
 
 Rules for ``lengths``: shape ``(B,)``, an integer dtype (a float or boolean
 array is refused), every entry in ``[1, T]``. A Python list or a NumPy array
@@ -20,7 +20,7 @@ real step, ``False``/0 = padding), boolean or numbers that are exactly 0 or 1
 (a mask selects, it never weights: other values raise). :func:`sequence_mask`
 builds it from ``lengths``. Attention takes it as ``mask`` (:func:`check_mask`),
 the losses as ``mask`` (where it may also cover more leading axes of their
-entries, :mod:`labrnn.losses`); the recurrent layers take the ``lengths`` it is
+entries, :mod:`labrnn.training.losses`); the recurrent layers take the ``lengths`` it is
 built from, since freezing a state needs each sequence's end.
 """
 

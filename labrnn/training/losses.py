@@ -18,7 +18,7 @@ An optional ``mask`` covers the *leading axes* of the entries: its shape is a
 prefix of the entries' shape, typically ``(T, B)`` for a padded time-major batch
 (:func:`labrnn.sequence_mask`), whatever the loss, and an entry counts when the
 mask value above it is ``True``/1. So one ``(T, B)`` padding mask serves all three
-losses (and attention, :mod:`labrnn.attention`); a mask of the full entries'
+losses (and attention, :mod:`labrnn.layers.attention`); a mask of the full entries'
 shape masks single elements (e.g. missing values in a ``(T, B, F)`` target).
 The mask is boolean or numbers that are exactly 0 or 1 (it selects, it never
 weights: other values raise). Equation ``masked-loss``::

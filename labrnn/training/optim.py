@@ -13,7 +13,7 @@ The learning rate ``lr`` is checked when set (a schedule's ``opt.lr = ...`` too)
 
 :func:`global_norm` and the norm returned by :func:`clip_by_global_norm` are 0-d float64
 arrays of the gradients' namespace (a ``numpy.float64`` on NumPy), like the losses of
-:mod:`labrnn.losses`; ``float(norm)`` gives a Python float.
+:mod:`labrnn.training.losses`; ``float(norm)`` gives a Python float.
 """
 
 from __future__ import annotations
