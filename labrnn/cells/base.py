@@ -53,7 +53,8 @@ from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
 
-__all__ = ["Cell", "SequenceCache", "run_forward", "run_backward", "as_state"]
+__all__ = ["Cell", "SequenceCache", "run_forward", "run_backward", "as_state",
+           "check_one_array"]
 
 
 class SequenceCache:
@@ -87,6 +88,18 @@ def _describe(obj):
     if isinstance(obj, (tuple, list)):
         return f"a {type(obj).__name__} of length {len(obj)}"
     return f"a {type(obj).__name__}"
+
+
+def check_one_array(what, name, a):
+    """A step function's ``h_prev`` must be ONE array (the step wraps it in ``(h,)`` itself)."""
+    if not hasattr(a, "shape"):
+        hint = ""
+        if isinstance(a, (tuple, list)):
+            hint = (f"; the step takes the array itself: pass {name}=state[0]" if len(a) == 1
+                    else " - is that an LSTM state (h, c)?")
+        raise TypeError(f"{name} of {what} must be ONE array h of shape (B, H), received "
+                        f"{_describe(a)}{hint}")
+    return a
 
 
 def as_state(cell, name, state, B, H, dtype, xp_of=None):

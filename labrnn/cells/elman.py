@@ -29,7 +29,7 @@ import numpy as np
 from ..layers.activations import activation as _activation
 from ..backend import from_numpy, host_rng
 from ..layers.init import glorot_uniform, orthogonal, identity_init, uniform
-from .base import Cell
+from .base import Cell, check_one_array
 
 __all__ = ["ELMAN", "ElmanCell", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
            "rnn_backward", "init_elman", "elman_param_count", "RNN_PARAMS"]
@@ -97,6 +97,7 @@ def rnn_step_forward(x_t, h_prev, params, activation="tanh"):
     h_t : array (B, H)
     cache : used by :func:`rnn_step_backward`
     """
+    check_one_array("an Elman cell", "h_prev", h_prev)
     (h,), cache = ELMAN.step_forward(x_t, (h_prev,), params, activation=activation)
     return h, cache
 

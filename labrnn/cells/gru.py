@@ -68,7 +68,7 @@ from ..layers.activations import sigmoid
 from ..backend import from_numpy, host_rng
 from ..layers.init import glorot_uniform, orthogonal
 from ..layers.affine import gate_views
-from .base import Cell
+from .base import Cell, check_one_array
 
 __all__ = ["GRU", "GRUCell", "gru_step_forward", "gru_step_backward", "gru_forward",
            "gru_backward", "init_gru", "gru_gate_views", "gru_param_count", "gru_param_names",
@@ -209,6 +209,7 @@ def gru_step_forward(x_t, h_prev, params, reset=None):
     """
     if reset is not None:
         check_gru_params(params, reset)
+    check_one_array("a GRU", "h_prev", h_prev)
     (h,), cache = GRU.step_forward(x_t, (h_prev,), params)
     return h, cache
 
