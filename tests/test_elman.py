@@ -150,3 +150,16 @@ def test_float32_forward_stays_float32(backend):
                                backend.to_numpy(labrnn.rnn_forward(
                                    backend.asarray(np.ones((2, 1, 2))), backend.params(2, 3))[0]),
                                rtol=1e-6)
+
+
+def test_step_h_prev_must_be_one_array():
+    """The step functions take h_prev itself, not the state tuple of the sequence functions."""
+    p = labrnn.init_elman(2, 3)
+    x_t, h = np.ones((2, 2)), np.zeros((2, 3))
+    with pytest.raises(TypeError, match=r"h_prev of an Elman cell must be ONE array h of shape "
+                                        r"\(B, H\), received a tuple of length 1; the step takes "
+                                        r"the array itself: pass h_prev=state\[0\]"):
+        labrnn.rnn_step_forward(x_t, (h,), p)
+    with pytest.raises(TypeError, match=r"h_prev of an Elman cell must be ONE array.*received a "
+                                        r"list of length 2 - is that an LSTM state \(h, c\)\?"):
+        labrnn.rnn_step_forward(x_t, [h, h], p)
