@@ -79,7 +79,10 @@ class SequenceCache:
 
 def _a(word):
     """``"a lstm"`` -> ``"an lstm"``: the article of a cell's name."""
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+    w = word.lower()
+    # a vowel, or an initialism read letter by letter from "el", "en", ... ("an lstm")
+    an = w[:1] in "aeiou" or (w[:1] in "fhlmnrsx" and not any(ch in "aeiou" for ch in w))
+    return ("an " if an else "a ") + word
 
 
 def _describe(obj):
@@ -215,6 +218,9 @@ class Cell:
                 hint = ""
                 if len(got) == 2 and got[::-1] == tuple(shape):
                     hint = " (it looks transposed: the book stores W as (out, in))"
+                elif k == self.input_weights[0] and len(got) == 2 and got[0] == shape[0]:
+                    hint = (f" (x has D={D} features per step, these parameters were made "
+                            f"for D={got[1]})")
                 raise ShapeError(f"params[{k!r}] of {_a(self.name)} cell with D={D} inputs and "
                                  f"H={H} units must have shape {tuple(shape)}, received "
                                  f"{got}{hint}")
