@@ -286,7 +286,7 @@ class Cell:
         mask, tmin = None, T
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(np.min(np.asarray(lengths)))
+            tmin = int(xp.min(lengths))                 # on the device: no host copy
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
@@ -334,6 +334,9 @@ class Cell:
         xp = namespace(x_t, names=["x_t"])
         if not isinstance(state, (tuple, list)):
             as_state(self, "state", state, x_t.shape[0], None, x_t.dtype)
+        Wh = params.get(self.recurrent_weight) if isinstance(params, dict) else None
+        if hasattr(Wh, "shape") and Wh.ndim == 2:     # blame `state`, not forward's `state0`
+            as_state(self, "state", state, x_t.shape[0], Wh.shape[-1], Wh.dtype, x_t)
         _, final, cache = self.forward(xp.expand_dims(x_t, axis=0), params, tuple(state),
                                        **options)
         return final, cache
