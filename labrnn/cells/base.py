@@ -105,10 +105,12 @@ def check_one_array(what, name, a):
     return a
 
 
-def as_state(cell, name, state, B, H, dtype, xp_of=None):
+def as_state(cell, name, state, B, H, dtype, xp_of=None, labels=None, x_name="x"):
     """Check a state (or a state gradient) of ``cell``: a tuple of ``(B, H)`` arrays.
 
     ``None`` entries are allowed (they stand for zeros) and kept. Returns a tuple.
+    ``labels`` (one per entry) name the entries in messages (default ``name[k] (h)``),
+    ``x_name`` the array ``xp_of`` whose namespace and device they must share.
     """
     parts = cell.state_names
     want = "(" + ", ".join(parts) + (",)" if len(parts) == 1 else ")")
@@ -123,12 +125,12 @@ def as_state(cell, name, state, B, H, dtype, xp_of=None):
                         f"arrays, received {_describe(state)}{hint}")
     out = []
     for k, (sym, a) in enumerate(zip(parts, state)):
-        label = f"{name}[{k}] ({sym})"
+        label = f"{name}[{k}] ({sym})" if labels is None else labels[k]
         if a is None:
             out.append(None)
             continue
         if xp_of is not None:
-            namespace(xp_of, a, names=["x", label])
+            namespace(xp_of, a, names=[x_name, label])
         check_float(label, a, dtype)
         check_shape(label, a, (("B", B), ("H", H)))
         check_finite(label, a)
@@ -323,10 +325,12 @@ class Cell:
             as_state(self, "dstate_T", dstate_T, B, H, dtype, cache.x)
         return run_backward(self, cache.xp, dout, cache, dT)
 
-    def step_forward(self, x_t, state, params, **options):
+    def step_forward(self, x_t, state, params, *, labels=None, **options):
         """One checked step: ``x_t`` (B, D) and a state tuple -> ``(new_state, cache)``.
 
         The same computation as :meth:`forward` over a sequence of one step.
+        ``labels``: how messages name the state's entries (default ``state[k] (h)``;
+        ``("h_prev",)`` for a step function that takes the array itself).
         """
         if not hasattr(x_t, "shape") or x_t.ndim != 2:
             raise ShapeError(f"x_t must be the inputs of one time step, shape (B, D), "
@@ -336,14 +340,21 @@ class Cell:
             as_state(self, "state", state, x_t.shape[0], None, x_t.dtype)
         Wh = params.get(self.recurrent_weight) if isinstance(params, dict) else None
         if hasattr(Wh, "shape") and Wh.ndim == 2:     # blame `state`, not forward's `state0`
-            as_state(self, "state", state, x_t.shape[0], Wh.shape[-1], Wh.dtype, x_t)
+            check_float("x_t", x_t, Wh.dtype)
+            as_state(self, "state", state, x_t.shape[0], Wh.shape[-1], Wh.dtype, x_t, labels,
+                     x_name="x_t")
         _, final, cache = self.forward(xp.expand_dims(x_t, axis=0), params, tuple(state),
                                        **options)
         return final, cache
 
-    def step_backward(self, dstate, cache):
+    def step_backward(self, dstate, cache, *, labels=None):
         """Backward of :meth:`step_forward`: ``dstate`` (a tuple like the state, ``None``
-        entries for zero) -> ``(dx_t, dstate_prev, grads)``."""
+        entries for zero) -> ``(dx_t, dstate_prev, grads)``. ``labels`` as in
+        :meth:`step_forward` (default ``dstate[k] (h)``)."""
+        if isinstance(cache, SequenceCache) and cache.cell.name == self.name:
+            B, H = cache.states[0].shape[1:]
+            as_state(self, "dstate", dstate, B, H, cache.x.dtype, cache.x, labels,
+                     x_name="the forward step's x_t")
         dx, dprev, grads = self.backward(None, cache, dstate)
         return dx[0, ...], dprev, grads
 

@@ -98,7 +98,8 @@ def rnn_step_forward(x_t, h_prev, params, activation="tanh"):
     cache : used by :func:`rnn_step_backward`
     """
     check_one_array("an Elman cell", "h_prev", h_prev)
-    (h,), cache = ELMAN.step_forward(x_t, (h_prev,), params, activation=activation)
+    (h,), cache = ELMAN.step_forward(x_t, (h_prev,), params, activation=activation,
+                                     labels=("h_prev",))
     return h, cache
 
 
@@ -109,7 +110,7 @@ def rnn_step_backward(dh_t, cache):
     ``(dx_t, dh_prev, grads)`` with ``grads`` the dict of parameter gradients
     keyed by the parameter names (``grads["W_hh"]`` is dL/dW_hh).
     """
-    dx, (dh,), grads = ELMAN.step_backward((dh_t,), cache)
+    dx, (dh,), grads = ELMAN.step_backward((dh_t,), cache, labels=("dh_t",))
     return dx, dh, grads
 
 

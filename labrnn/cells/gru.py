@@ -210,13 +210,13 @@ def gru_step_forward(x_t, h_prev, params, reset=None):
     if reset is not None:
         check_gru_params(params, reset)
     check_one_array("a GRU", "h_prev", h_prev)
-    (h,), cache = GRU.step_forward(x_t, (h_prev,), params)
+    (h,), cache = GRU.step_forward(x_t, (h_prev,), params, labels=("h_prev",))
     return h, cache
 
 
 def gru_step_backward(dh_t, cache):
     """Backward of one GRU step: ``dh_t`` (B, H) -> ``(dx_t, dh_prev, grads)``."""
-    dx, (dh,), grads = GRU.step_backward((dh_t,), cache)
+    dx, (dh,), grads = GRU.step_backward((dh_t,), cache, labels=("dh_t",))
     return dx, dh, grads
 
 
