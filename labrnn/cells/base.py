@@ -212,20 +212,22 @@ class Cell:
                              f"shape {want}, received {tuple(Wh.shape)}")
         H = Wh.shape[1]
         W_in = params[self.input_weights[0]]
+        D_known = D is not None             # from x; otherwise read off the input weight itself
         if D is None:
             D = W_in.shape[-1] if W_in.ndim == 2 else None
         for k, shape in self.shapes(D, H, **v).items():
             got = tuple(params[k].shape)
             if got != tuple(shape):
-                hint = ""
+                hint, want, sizes = "", str(tuple(shape)), f"D={D} inputs and H={H} units"
                 if len(got) == 2 and got[::-1] == tuple(shape):
                     hint = " (it looks transposed: the book stores W as (out, in))"
+                elif k == self.input_weights[0] and not D_known:
+                    want, sizes = f"({shape[0]}, D)", f"H={H} units"
                 elif k == self.input_weights[0] and len(got) == 2 and got[0] == shape[0]:
                     hint = (f" (x has D={D} features per step, these parameters were made "
                             f"for D={got[1]})")
-                raise ShapeError(f"params[{k!r}] of {_a(self.name)} cell with D={D} inputs and "
-                                 f"H={H} units must have shape {tuple(shape)}, received "
-                                 f"{got}{hint}")
+                raise ShapeError(f"params[{k!r}] of {_a(self.name)} cell with {sizes} must have "
+                                 f"shape {want}, received {got}{hint}")
         for k in names:
             check_finite(f"params[{k!r}]", params[k])
         return dtype, D, H, v
