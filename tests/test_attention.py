@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import labrnn
-from labrnn.layers.affine.attention import attention_backward, attention_forward, init_attention
+from labrnn.layers.attention import attention_backward, attention_forward, init_attention
 from labrnn.errors import DTypeError, ShapeError
-from labrnn.layers.affine.masking import sequence_mask
+from labrnn.layers.masking import sequence_mask
 
 T, B, Hq, Hk = 4, 3, 2, 3
 LENGTHS = [4, 2, 3]
