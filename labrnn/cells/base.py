@@ -375,16 +375,16 @@ def run_backward(cell, xp, dout, cache, dstate_T):
         carry.append(d)
     carry = tuple(carry)
     daxs, recs = [None] * T, [None] * T
+    mf = None if mask is None else xp.astype(mask, x.dtype)
     for t in range(T - 1, -1, -1):
         prev = tuple(s0[k] if t == 0 else S[k][t - 1, ...] for k in range(len(s0)))
         if h_mask is not None:
             prev = (prev[0] * h_mask,) + prev[1:]
         d_h = carry[0] if dout is None else carry[0] + dout[t, ...]
         if mask is not None and t >= tmin:                        # eq. masked-state, backward
-            m = mask[t, ...]
-            keep = tuple(xp.where(m, xp.zeros_like(c), c) for c in carry)
-            dnew = (xp.where(m, d_h, xp.zeros_like(d_h)),) + tuple(
-                xp.where(m, c, xp.zeros_like(c)) for c in carry[1:])
+            m, nm = mf[t, ...], 1.0 - mf[t, ...]                  # (B, 1): 1 where real
+            keep = tuple(c * nm for c in carry)                   # a frozen state passes back
+            dnew = (d_h * m,) + tuple(c * m for c in carry[1:])
         else:
             keep, dnew = None, (d_h,) + carry[1:]
         daxs[t], dprev, recs[t] = cell.step_back(xp, dnew, prev, cache.caches[t], params, v)
