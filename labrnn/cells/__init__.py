@@ -1,13 +1,13 @@
 """The recurrent cells, each described once, and the registry that names them (chapters 2-8).
 
-=============  ==============================================  =================  ======
-name           cell (module)                                   state              gates
-=============  ==============================================  =================  ======
-``"elman"``    Elman RNN, ``activation`` tanh/ReLU/...  (elman)   ``(h,)``            1
-``"lstm"``     LSTM, peepholes if ``w_ci`` in params   (lstm)    ``(h, c)``          4
-``"gru"``      GRU, reset after if ``b_hn`` in params  (gru)     ``(h,)``            3
-``"lnlstm"``   layer-normalised LSTM                   (lnlstm)  ``(h, c)``          4
-=============  ==============================================  =================  ======
+=============  ===================================================  ============  =====
+name           cell (module)                                        state         gates
+=============  ===================================================  ============  =====
+``"elman"``    Elman RNN, ``activation`` tanh/ReLU/... (elman)      ``(h,)``      1
+``"lstm"``     LSTM, peepholes if ``w_ci`` in params (lstm)         ``(h, c)``    4
+``"gru"``      GRU, reset after if ``b_hn`` in params (gru)         ``(h,)``      3
+``"lnlstm"``   layer-normalised LSTM (lnlstm)                       ``(h, c)``    4
+=============  ===================================================  ============  =====
 
 Every cell is a :class:`~labrnn.cells.base.Cell` with the one signature of every
 sequence pass in the package::
