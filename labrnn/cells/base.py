@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import device_of, namespace
+from ..backend import device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
@@ -267,7 +267,7 @@ class Cell:
         mask, tmin = None, T
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(np.min(np.asarray(lengths)))
+            tmin = int(np.min(to_numpy(lengths)))
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
