@@ -16,7 +16,7 @@ sequence pass in the package::
     out, final_state, cache = cell.forward(x, params, state0=None, lengths=None)
     dx, dstate0, grads      = cell.backward(dout, cache, dstate_T=None)
 
-and the layers and models (:mod:`labrnn.models.elman_rnn`) reach a cell only through this
+and the layers and models (:mod:`labrnn.models`) reach a cell only through this
 registry, so a new cell is one new module and one :func:`register_cell` line
 (the API appendix shows a toy cell). The functions below are the registry's
 name-based shortcuts: :func:`init_cell`, :func:`cell_forward`,
