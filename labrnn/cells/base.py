@@ -12,8 +12,10 @@ kernels that take the array namespace ``xp`` and check nothing:
 ``step_back(xp, dstate, state_prev, cache_t, params, v) -> (dax_t, dstate_prev, rec_t)``
     its backward: the gradient of ``ax_t``, of the previous state, and what the
     recurrent weights' gradient needs (``rec_t``);
-``grads(xp, dax, recs, x, s_prev, s_new, caches, pcache, params, v) -> grads``
-    every parameter gradient after the time loop, one matrix product per matrix.
+``grads(xp, dax, recs, s_prev, s_new, caches, params, v) -> grads``
+    the other parameters' gradients after the time loop (the recurrent weights':
+    one matrix product per matrix); those of the input projection come from
+    :meth:`Cell.project_back`.
 
 ``v`` is the cell's *variant* (a dict such as ``{"peephole": True}``), read from the
 parameters' keys (:meth:`Cell.variant`) so that it cannot disagree with them, plus
