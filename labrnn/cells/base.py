@@ -12,8 +12,10 @@ kernels that take the array namespace ``xp`` and check nothing:
 ``step_back(xp, dstate, state_prev, cache_t, params, v) -> (dax_t, dstate_prev, rec_t)``
     its backward: the gradient of ``ax_t``, of the previous state, and what the
     recurrent weights' gradient needs (``rec_t``);
-``grads(xp, dax, recs, x, s_prev, s_new, caches, pcache, params, v) -> grads``
-    every parameter gradient after the time loop, one matrix product per matrix.
+``grads(xp, dax, recs, s_prev, s_new, caches, params, v) -> grads``
+    the other parameters' gradients after the time loop (the recurrent weights':
+    one matrix product per matrix); those of the input projection come from
+    :meth:`Cell.project_back`.
 
 ``v`` is the cell's *variant* (a dict such as ``{"peephole": True}``), read from the
 parameters' keys (:meth:`Cell.variant`) so that it cannot disagree with them, plus
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import device_of, namespace
+from ..backend import device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
@@ -267,7 +269,7 @@ class Cell:
         mask, tmin = None, T
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(np.min(np.asarray(lengths)))
+            tmin = int(np.min(to_numpy(lengths)))
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
