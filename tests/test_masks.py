@@ -7,7 +7,7 @@ import labrnn
 from labrnn import recurrent_backward, recurrent_forward
 from labrnn.cells import init_cell
 from labrnn.errors import DTypeError, ShapeError
-from labrnn.layers.affine.masking import check_lengths, check_mask, reverse_padded, sequence_mask
+from labrnn.layers.masking import check_lengths, check_mask, reverse_padded, sequence_mask
 
 T, B, D, H, O = 5, 3, 2, 3, 4
 LENGTHS = [5, 2, 3]

@@ -1,13 +1,13 @@
 """The recurrent cells, each described once, and the registry that names them (chapters 2-8).
 
-=============  ==============================================  =================  ======
-name           cell (module)                                   state              gates
-=============  ==============================================  =================  ======
-``"elman"``    Elman RNN, ``activation`` tanh/ReLU/...  (elman)   ``(h,)``            1
-``"lstm"``     LSTM, peepholes if ``w_ci`` in params   (lstm)    ``(h, c)``          4
-``"gru"``      GRU, reset after if ``b_hn`` in params  (gru)     ``(h,)``            3
-``"lnlstm"``   layer-normalised LSTM                   (lnlstm)  ``(h, c)``          4
-=============  ==============================================  =================  ======
+=============  ===================================================  ============  =====
+name           cell (module)                                        state         gates
+=============  ===================================================  ============  =====
+``"elman"``    Elman RNN, ``activation`` tanh/ReLU/... (elman)      ``(h,)``      1
+``"lstm"``     LSTM, peepholes if ``w_ci`` in params (lstm)         ``(h, c)``    4
+``"gru"``      GRU, reset after if ``b_hn`` in params (gru)         ``(h,)``      3
+``"lnlstm"``   layer-normalised LSTM (lnlstm)                       ``(h, c)``    4
+=============  ===================================================  ============  =====
 
 Every cell is a :class:`~labrnn.cells.base.Cell` with the one signature of every
 sequence pass in the package::
@@ -16,7 +16,7 @@ sequence pass in the package::
     out, final_state, cache = cell.forward(x, params, state0=None, lengths=None)
     dx, dstate0, grads      = cell.backward(dout, cache, dstate_T=None)
 
-and the layers and models (:mod:`labrnn.models.elman_rnn`) reach a cell only through this
+and the layers and models (:mod:`labrnn.models`) reach a cell only through this
 registry, so a new cell is one new module and one :func:`register_cell` line
 (the API appendix shows a toy cell). The functions below are the registry's
 name-based shortcuts: :func:`init_cell`, :func:`cell_forward`,

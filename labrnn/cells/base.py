@@ -12,8 +12,10 @@ kernels that take the array namespace ``xp`` and check nothing:
 ``step_back(xp, dstate, state_prev, cache_t, params, v) -> (dax_t, dstate_prev, rec_t)``
     its backward: the gradient of ``ax_t``, of the previous state, and what the
     recurrent weights' gradient needs (``rec_t``);
-``grads(xp, dax, recs, x, s_prev, s_new, caches, pcache, params, v) -> grads``
-    every parameter gradient after the time loop, one matrix product per matrix.
+``grads(xp, dax, recs, s_prev, s_new, caches, params, v) -> grads``
+    the other parameters' gradients after the time loop (the recurrent weights':
+    one matrix product per matrix); those of the input projection come from
+    :meth:`Cell.project_back`.
 
 ``v`` is the cell's *variant* (a dict such as ``{"peephole": True}``), read from the
 parameters' keys (:meth:`Cell.variant`) so that it cannot disagree with them, plus
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import device_of, namespace
+from ..backend import device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
@@ -290,7 +292,7 @@ class Cell:
         mask, tmin = None, T
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(xp.min(lengths))                 # on the device: no host copy
+            tmin = int(np.min(to_numpy(lengths)))
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
@@ -410,16 +412,16 @@ def run_backward(cell, xp, dout, cache, dstate_T):
         carry.append(d)
     carry = tuple(carry)
     daxs, recs = [None] * T, [None] * T
+    mf = None if mask is None else xp.astype(mask, x.dtype)
     for t in range(T - 1, -1, -1):
         prev = tuple(s0[k] if t == 0 else S[k][t - 1, ...] for k in range(len(s0)))
         if h_mask is not None:
             prev = (prev[0] * h_mask,) + prev[1:]
         d_h = carry[0] if dout is None else carry[0] + dout[t, ...]
         if mask is not None and t >= tmin:                        # eq. masked-state, backward
-            m = mask[t, ...]
-            keep = tuple(xp.where(m, xp.zeros_like(c), c) for c in carry)
-            dnew = (xp.where(m, d_h, xp.zeros_like(d_h)),) + tuple(
-                xp.where(m, c, xp.zeros_like(c)) for c in carry[1:])
+            m, nm = mf[t, ...], 1.0 - mf[t, ...]                  # (B, 1): 1 where real
+            keep = tuple(c * nm for c in carry)                   # a frozen state passes back
+            dnew = (d_h * m,) + tuple(c * m for c in carry[1:])
         else:
             keep, dnew = None, (d_h,) + carry[1:]
         daxs[t], dprev, recs[t] = cell.step_back(xp, dnew, prev, cache.caches[t], params, v)

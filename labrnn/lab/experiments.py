@@ -28,7 +28,7 @@ from ..cells import cell_backward, cell_forward
 from ..layers.affine import affine_backward, affine_forward
 from ..errors import NonFiniteError
 from ..training.optim import clip_by_global_norm, clip_by_value, global_norm
-from ..training.loops import _loss_fn, sequence_loss_and_grads
+from ..training.loops import loss_function, sequence_loss_and_grads
 
 __all__ = ["History", "train", "evaluate", "moving_average", "delayed_copy"]
 
@@ -204,7 +204,7 @@ def cell_loss_and_grads(cell, params, x, targets, loss="mse", activation=None,
     the loss as a float, a gradient for every parameter, and the output
     pre-activations ``z`` ((B, O) with ``many_to_one``, else (T, B, O)).
     """
-    lossf = _loss_fn(loss)
+    lossf = loss_function(loss)
     if "W_hy" not in params or "b_y" not in params:
         raise KeyError(f"params needs an output layer (W_hy, b_y): create it with "
                        f"init_cell({cell!r}, D, H, O, ...)")

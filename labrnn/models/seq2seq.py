@@ -16,7 +16,7 @@ Three decoder variants, selected by the keyword ``decoder``:
 * ``"feed"``: the same context ``c_t = h_S`` is also concatenated to the
   decoder input and to the output layer's input at every step (Cho et al. 2014);
 * ``"attention"``: ``c_t`` is recomputed at every step by attention
-  (:mod:`labrnn.layers.affine.attention`, ``score="additive" | "general" | "dot"``) with the
+  (:mod:`labrnn.layers.attention`, ``score="additive" | "general" | "dot"``) with the
   previous decoder state as query over the encoder outputs, padded source
   steps masked (Bahdanau et al. 2015).
 
@@ -26,10 +26,10 @@ so all steps of the target are scored in one pass; :func:`seq2seq_loss`
 adds the masked mean cross-entropy over each target's length (the target ends
 with ``EOS``) and the full backward pass. **Free running** (inference): the
 decoder reads its own predictions through :func:`make_step_fn`, which plugs
-into :func:`labrnn.models.elman_rnn.decoding.greedy_decode`, ``beam_search`` and ``sample_decode``.
+into :func:`labrnn.models.decoding.greedy_decode`, ``beam_search`` and ``sample_decode``.
 
 Padding never changes a result: the encoder runs with ``src_lengths``
-(its state freezes after each source's end, :mod:`labrnn.models.elman_rnn.recurrent`), the
+(its state freezes after each source's end, :mod:`labrnn.models.recurrent`), the
 attention masks padded source steps, and the loss masks padded target steps;
 a decoder step only reads earlier target tokens, so padding after a target's
 end cannot reach its real steps.
@@ -45,8 +45,8 @@ Shapes are time-major: ``src (S, B)``, ``tgt (T, B)`` integer token ids.
 **Deep and bidirectional encoders** (keywords ``enc_layers=1`` and
 ``bidirectional=False``; the defaults give the single-layer encoder above,
 equation ``seq2seq-encoder``). With ``enc_layers > 1`` or ``bidirectional=True``
-the encoder is a stack (:mod:`labrnn.models.elman_rnn.stacked`, equation ``deep-stack``) whose
-layers may be bidirectional (:mod:`labrnn.models.elman_rnn.bidirectional`, equation
+the encoder is a stack (:mod:`labrnn.models.stacked`, equation ``deep-stack``) whose
+layers may be bidirectional (:mod:`labrnn.models.bidirectional`, equation
 ``bidir-merge``, ``merge="concat"``), run with ``src_lengths``; its parameters
 live under ``enc.l0.*`` .. ``enc.l{L-1}.*`` (then ``fw.`` / ``bw.``). The keys
 are the top layer's outputs, ``(S, B, Hk)`` with ``Hk = 2H`` when
@@ -136,7 +136,7 @@ def _n_state(cell):
 
 
 def _stacked_encoder(enc_layers, bidirectional):
-    """True when the encoder is a :mod:`labrnn.models.elman_rnn.stacked` stack (``enc.l0.*`` keys)."""
+    """True when the encoder is a :mod:`labrnn.models.stacked` stack (``enc.l0.*`` keys)."""
     return enc_layers > 1 or bool(bidirectional)
 
 
@@ -149,7 +149,7 @@ def init_seq2seq(V_src, V_tgt, E, H, *, decoder="attention", cell="gru", score="
     embedding size; ``H``: hidden size of encoder and decoder; ``decoder`` in
     :data:`DECODERS`; ``score`` and ``A`` for ``decoder="attention"`` (see
     :func:`labrnn.init_attention`); ``enc_layers`` and ``bidirectional``
-    choose the encoder (a :mod:`labrnn.models.elman_rnn.stacked` stack under ``enc.l{l}.*``
+    choose the encoder (a :mod:`labrnn.models.stacked` stack under ``enc.l{l}.*``
     and, when bidirectional, the bridge ``bridge.*``, see the module
     docstring); ``init_kw`` go to the cells' initialisers
     (:func:`labrnn.cells.init_cell`). Every number is drawn on the host from
@@ -547,7 +547,7 @@ def seq2seq_loss(src, tgt, params, *, bos, decoder="attention", cell="gru", scor
 
 def make_step_fn(params, *, decoder="attention", cell="gru", score="additive", enc_layers=1,
                  bidirectional=False):
-    """The decoder as ``step_fn(state, token) -> (log_probs, state)`` for :mod:`labrnn.models.elman_rnn.decoding`.
+    """The decoder as ``step_fn(state, token) -> (log_probs, state)`` for :mod:`labrnn.models.decoding`.
 
     Start from the :class:`DecoderState` of :func:`seq2seq_encode`
     (one source sequence, B = 1, for greedy/beam/sample decoding)::

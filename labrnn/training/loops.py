@@ -23,7 +23,8 @@ LOSSES = {"cross_entropy": softmax_cross_entropy, "bce": binary_cross_entropy,
           "mse": mean_squared_error}
 
 
-def _loss_fn(name):
+def loss_function(name):
+    """The loss named ``name`` (a key of ``LOSSES``): a function ``(z, targets, mask) -> (loss, dz)``."""
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
@@ -39,7 +40,7 @@ def sequence_loss_and_grads(params, x, targets, loss="cross_entropy", h0=None, m
     every parameter, the final hidden state (to carry into the next chunk) and
     the gradient with respect to ``h0``.
     """
-    lossf = _loss_fn(loss)
+    lossf = loss_function(loss)
     if "W_hy" not in params or "b_y" not in params:
         raise KeyError("params needs an output layer (W_hy, b_y): create it with "
                        "init_elman(D, H, O, ...)")
