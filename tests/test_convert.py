@@ -193,12 +193,12 @@ def test_keras_weights_mean_the_same_network(cell):
     x, h0, c0 = rng.standard_normal((5, 2, D)), rng.standard_normal((2, H)), rng.standard_normal((2, H))
     p = KERAS[cell][1](w)
     if cell == "rnn":
-        ours, ref = rnn_forward(x, p, h0)[0], keras_simple_rnn(x, h0, *w)
+        ours, ref = rnn_forward(x, p, (h0,))[0], keras_simple_rnn(x, h0, *w)
     elif cell == "lstm":
         ours, ref = lstm_forward(x, p, (h0, c0))[0], keras_lstm(x, h0, c0, *w)
     else:
         reset = "after" if cell == "gru" else "before"
-        ours, ref = gru_forward(x, p, h0, reset=reset)[0], keras_gru(x, h0, *w, reset == "after")
+        ours, ref = gru_forward(x, p, (h0,), reset=reset)[0], keras_gru(x, h0, *w, reset == "after")
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-13)
 
 
@@ -255,8 +255,8 @@ def test_wrong_keras_shapes_name_key_received_and_expected():
 def test_labrnn_params_with_wrong_shapes_are_rejected():
     p = _params("lstm")
     p["W_x"] = p["W_x"][:, :2].T
-    with pytest.raises(ValueError, match=r"params\['W_x'\] must have shape \(4H=16, D\), "
-                                         r"received \(2, 16\)"):
+    with pytest.raises(ValueError, match=r"params\['W_x'\] of an lstm cell with H=4 units must "
+                                         r"have shape \(16, D\), received \(2, 16\)"):
         convert.lstm_to_torch(p)
 
 

@@ -131,17 +131,19 @@ def test_converted_stack_runs_with_backend_arrays():
 def test_states_round_trip_through_pytorchs_layout(cell, bidirectional):
     p = _stack(cell, bidirectional)
     x = np.random.default_rng(1).standard_normal((5, 2, D))
-    _, states, _ = stacked_forward(x, p, cell=cell, bidirectional=bidirectional,
-                                   return_state=True)
+    _, states, _ = stacked_forward(x, p, cell=cell, bidirectional=bidirectional)
     torch_st = convert.states_to_torch(states, cell, bidirectional=bidirectional)
     h_n = torch_st[0] if cell == "lstm" else torch_st
     assert h_n.shape == (L * (1 + bidirectional), 2, H)
     # rows: layer 0 forward, layer 0 backward, layer 1 forward, ...
-    last = states[-1][1] if bidirectional else states[-1]
-    assert np.array_equal(h_n[-1], last[0] if cell == "lstm" else last)
+    last = states[-1][1] if bidirectional else states[-1]        # a state tuple, h first
+    assert np.array_equal(h_n[-1], last[0])
+    if cell == "lstm":
+        assert np.array_equal(torch_st[1][-1], last[1])
     back = convert.states_from_torch(*(torch_st if cell == "lstm" else (torch_st,)),
                                      bidirectional=bidirectional)
     assert len(back) == L
+    assert all(isinstance(s, tuple) for s in (back[0] if bidirectional else back))
     for a, b in zip(back, states):
         assert np.array_equal(np.asarray(a), np.asarray(b))     # nested pairs stack alike
 
@@ -188,7 +190,8 @@ def test_keras_bidirectional_weights_mean_the_same_network(cell, reset, merge):
     else:
         s = [rng.standard_normal((2, H)) for _ in range(2)]
     p = convert.bidirectional_from_keras(w, cell, reset=reset)
-    ours = bidirectional_forward(x, p, cell=cell, merge=merge, h0=tuple(s))[0]
+    state0 = tuple(st if cell == "lstm" else (st,) for st in s)      # state tuples per direction
+    ours = bidirectional_forward(x, p, state0, cell=cell, merge=merge)[0]
     ref = keras_bidirectional(cell, x, w, merge, tuple(s), reset)
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-13)
 
@@ -364,7 +367,11 @@ def test_state_layout_errors():
         convert.states_from_torch(np.zeros((2, 2, H)), np.zeros((2, 2, 3)))
     with pytest.raises(ValueError, match=r"states\[0\] must be the pair \(forward, backward\)"):
         convert.states_to_torch([(np.zeros((2, H)),)], "gru", bidirectional=True)
-    with pytest.raises(TypeError, match=r"states\[0\] must hold an LSTM's pair \(h, c\)"):
+    with pytest.raises(TypeError, match=r"states\[0\] must hold the state tuple of 'lstm' per "
+                                        r"direction \(2 array\(s\)\), received ndarray"):
         convert.states_to_torch([np.zeros((2, H))], "lstm")
+    with pytest.raises(TypeError, match=r"states\[0\] must hold the state tuple of 'gru' per "
+                                        r"direction \(1 array\(s\)\), received ndarray"):
+        convert.states_to_torch([np.zeros((2, H))], "gru")
     with pytest.raises(TypeError, match="states must be the non-empty list"):
         convert.states_to_torch([], "lstm")

@@ -46,20 +46,21 @@ def _assert_away_from_relu_kink(host, act):
 @pytest.mark.parametrize("act", ACTS)
 def test_rnn_forward_matches_numpy_reference(backend, act):
     host, inp = _problem(backend)
-    h, _ = labrnn.rnn_forward(inp["x"], _params(inp), inp["h0"], act)
+    h, (h_T,), _ = labrnn.rnn_forward(inp["x"], _params(inp), (inp["h0"],), activation=act)
     assert backend.on_this_device(h)
     assert tuple(h.shape) == (4, 3, 4)
     np.testing.assert_allclose(backend.to_numpy(h), _np_forward(host, act)[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(backend.to_numpy(h_T), backend.to_numpy(h[-1, ...]))
 
 
 def test_rnn_forward_default_h0_is_zero(backend):
     host, inp = _problem(backend)
     zeros = backend.asarray(np.zeros((3, 4)))
-    h_default, _ = labrnn.rnn_forward(inp["x"], _params(inp))
-    h_zero, _ = labrnn.rnn_forward(inp["x"], _params(inp), zeros)
+    h_default, _, _ = labrnn.rnn_forward(inp["x"], _params(inp))
+    h_zero, _, _ = labrnn.rnn_forward(inp["x"], _params(inp), (zeros,))
     np.testing.assert_array_equal(backend.to_numpy(h_default), backend.to_numpy(h_zero))
     # and the initial state matters when it is not zero
-    h_h0, _ = labrnn.rnn_forward(inp["x"], _params(inp), inp["h0"])
+    h_h0, _, _ = labrnn.rnn_forward(inp["x"], _params(inp), (inp["h0"],))
     assert not np.allclose(backend.to_numpy(h_h0), backend.to_numpy(h_zero))
 
 
@@ -94,12 +95,12 @@ def test_rnn_sequence_gradcheck(backend, act, with_dh_T):
     xp = labrnn.namespace(G)
 
     def loss(d):
-        h = labrnn.rnn_forward(d["x"], _params(d), d["h0"], act)[0]
+        h = labrnn.rnn_forward(d["x"], _params(d), (d["h0"],), activation=act)[0]
         value = xp.sum(h * G)
         return value + xp.sum(h[-1, ...] * G_T) if with_dh_T else value
 
-    h, cache = labrnn.rnn_forward(inp["x"], _params(inp), inp["h0"], act)
-    dx, dh0, grads = labrnn.rnn_backward(G, cache, dh_T=G_T)
+    h, _, cache = labrnn.rnn_forward(inp["x"], _params(inp), (inp["h0"],), activation=act)
+    dx, (dh0,), grads = labrnn.rnn_backward(G, cache, None if G_T is None else (G_T,))
     for g in (dx, dh0, *grads.values()):
         assert backend.on_this_device(g)
     report = labrnn.gradcheck(loss, inp, {"x": dx, "h0": dh0, **grads})
@@ -110,11 +111,11 @@ def test_rnn_sequence_gradcheck(backend, act, with_dh_T):
 def test_dh_T_is_the_gradient_of_the_final_state_only(backend):
     """With dh = 0 everywhere, dh_T alone drives BPTT; without it every gradient is zero."""
     _, inp = _problem(backend, seed=3)
-    _, cache = labrnn.rnn_forward(inp["x"], _params(inp), inp["h0"])
+    _, _, cache = labrnn.rnn_forward(inp["x"], _params(inp), (inp["h0"],))
     zeros = backend.asarray(np.zeros((4, 3, 4)))
-    dx, dh0, grads = labrnn.rnn_backward(zeros, cache)
+    dx, (dh0,), grads = labrnn.rnn_backward(zeros, cache)
     assert not np.any(backend.to_numpy(dx)) and not np.any(backend.to_numpy(dh0))
-    dx, dh0, grads = labrnn.rnn_backward(zeros, cache, dh_T=backend.asarray(np.ones((3, 4))))
+    dx, (dh0,), grads = labrnn.rnn_backward(zeros, cache, (backend.asarray(np.ones((3, 4))),))
     assert np.all(np.abs(backend.to_numpy(dx)[0]) > 0)
 
 
@@ -135,7 +136,7 @@ def test_param_count_does_not_depend_on_T(backend):
     n = labrnn.elman_param_count(2, 3)
     for T in (1, 5):
         x = backend.asarray(np.ones((T, 1, 2)))
-        _, cache = labrnn.rnn_forward(x, p)
+        _, _, cache = labrnn.rnn_forward(x, p)
         _, _, grads = labrnn.rnn_backward(backend.asarray(np.ones((T, 1, 3))), cache)
         assert sum(int(np.prod(g.shape)) for g in grads.values()) == n
 
@@ -143,9 +144,22 @@ def test_param_count_does_not_depend_on_T(backend):
 def test_float32_forward_stays_float32(backend):
     p = backend.params(2, 3, dtype="float32")
     x = labrnn.from_numpy(np.ones((2, 1, 2)), like=p["W_xh"])
-    h, _ = labrnn.rnn_forward(x, p)
+    h, _, _ = labrnn.rnn_forward(x, p)
     assert h.dtype == backend.xp.float32
     np.testing.assert_allclose(backend.to_numpy(h),
                                backend.to_numpy(labrnn.rnn_forward(
                                    backend.asarray(np.ones((2, 1, 2))), backend.params(2, 3))[0]),
                                rtol=1e-6)
+
+
+def test_step_h_prev_must_be_one_array():
+    """The step functions take h_prev itself, not the state tuple of the sequence functions."""
+    p = labrnn.init_elman(2, 3)
+    x_t, h = np.ones((2, 2)), np.zeros((2, 3))
+    with pytest.raises(TypeError, match=r"h_prev of an Elman cell must be ONE array h of shape "
+                                        r"\(B, H\), received a tuple of length 1; the step takes "
+                                        r"the array itself: pass h_prev=state\[0\]"):
+        labrnn.rnn_step_forward(x_t, (h,), p)
+    with pytest.raises(TypeError, match=r"h_prev of an Elman cell must be ONE array.*received a "
+                                        r"list of length 2 - is that an LSTM state \(h, c\)\?"):
+        labrnn.rnn_step_forward(x_t, [h, h], p)

@@ -27,16 +27,25 @@ def test_errors_are_builtin_subclasses():
 
 def test_shape_errors(case):
     bk, p, x = case
-    with pytest.raises(ShapeError, match=re.escape("x must have shape (T, B, D=3), received (4, 2, 5)")):
+    with pytest.raises(ShapeError, match=re.escape(
+            "params['W_xh'] of an elman cell with D=5 inputs and H=5 units must have shape (5, 5), "
+            "received (5, 3) (x has D=5 features per step, these parameters were made for D=3)")):
         labrnn.rnn_forward(bk.asarray(np.zeros((T, B, 5))), p)
-    with pytest.raises(ShapeError, match=re.escape("x must have shape (T, B, D=3), received (4, 3)")):
+    with pytest.raises(ShapeError, match=re.escape(
+            "x must be a time-major sequence of shape (T, B, D), received a single array of "
+            "shape (4, 3); for one sequence use x[:, None, :]")):
         labrnn.rnn_forward(bk.asarray(np.zeros((T, D))), p)
-    with pytest.raises(ShapeError, match=re.escape("h0 must have shape (B=2, H=5), received (3, 5)")):
-        labrnn.rnn_forward(x, p, bk.asarray(np.zeros((3, H))))
-    with pytest.raises(ShapeError, match=re.escape("h0 must have shape (B=2, H=5), received (2, 4)")):
-        labrnn.rnn_forward(x, p, bk.asarray(np.zeros((B, 4))))
-    with pytest.raises(ShapeError, match=re.escape("x_t must have shape (B, D=3), received (2, 4)")):
+    with pytest.raises(ShapeError, match=re.escape("state0[0] (h) must have shape (B=2, H=5), received (3, 5)")):
+        labrnn.rnn_forward(x, p, (bk.asarray(np.zeros((3, H))),))
+    with pytest.raises(ShapeError, match=re.escape("state0[0] (h) must have shape (B=2, H=5), received (2, 4)")):
+        labrnn.rnn_forward(x, p, (bk.asarray(np.zeros((B, 4))),))
+    with pytest.raises(ShapeError, match=re.escape(
+            "params['W_xh'] of an elman cell with D=4 inputs and H=5 units must have shape (5, 4), "
+            "received (5, 3) (x has D=4 features per step, these parameters were made for D=3)")):
         labrnn.rnn_step_forward(bk.asarray(np.zeros((B, 4))), bk.asarray(np.zeros((B, H))), p)
+    with pytest.raises(ShapeError, match=re.escape("x_t must be the inputs of one time step, shape "
+                                                   "(B, D), received a single array of shape (4, 2, 3)")):
+        labrnn.rnn_step_forward(x, bk.asarray(np.zeros((B, H))), p)
     with pytest.raises(ShapeError, match=re.escape("h_prev must have shape (B=2, H=5), received (1, 5)")):
         labrnn.rnn_step_forward(bk.asarray(np.zeros((B, D))), bk.asarray(np.zeros((1, H))), p)
 
@@ -50,14 +59,18 @@ def test_empty_sequence(case):
 
 def test_backward_shape_errors(case):
     bk, p, x = case
-    h, cache = labrnn.rnn_forward(x, p)
-    with pytest.raises(ShapeError, match=re.escape("dh must have shape (T=4, B=2, H=5), received (4, 2, 4)")):
+    h, _, cache = labrnn.rnn_forward(x, p)
+    with pytest.raises(ShapeError, match=re.escape("dout must have shape (T=4, B=2, H=5), received (4, 2, 4)")):
         labrnn.rnn_backward(bk.asarray(np.zeros((T, B, 4))), cache)
-    with pytest.raises(ShapeError, match=re.escape("dh must have shape (T=4, B=2, H=5), received (2, 5)")):
+    with pytest.raises(ShapeError, match=re.escape("dout must have shape (T=4, B=2, H=5), received (2, 5)")):
         labrnn.rnn_backward(bk.asarray(np.zeros((B, H))), cache)
     # dh_T of shape (1, H) would broadcast silently over the batch without the check
-    with pytest.raises(ShapeError, match=re.escape("dh_T must have shape (B=2, H=5), received (1, 5)")):
-        labrnn.rnn_backward(h, cache, dh_T=bk.asarray(np.ones((1, H))))
+    with pytest.raises(ShapeError, match=re.escape("dstate_T[0] (h) must have shape (B=2, H=5), received (1, 5)")):
+        labrnn.rnn_backward(h, cache, (bk.asarray(np.ones((1, H))),))
+    with pytest.raises(TypeError, match=re.escape(
+            "dstate_T of an elman cell must be the tuple (h,) of (B, H) arrays, received a single "
+            "array of shape (2, 5); wrap the array: dstate_T=(h,)")):
+        labrnn.rnn_backward(h, cache, bk.asarray(np.ones((B, H))))
     h1, step_cache = labrnn.rnn_step_forward(x[0, ...], bk.asarray(np.zeros((B, H))), p)
     with pytest.raises(ShapeError, match=re.escape("dh_t must have shape (B=2, H=5), received (5, 2)")):
         labrnn.rnn_step_backward(bk.asarray(np.zeros((H, B))), step_cache)
@@ -66,13 +79,21 @@ def test_backward_shape_errors(case):
 def test_parameter_shape_errors(case):
     bk, p, x = case
     bad = {**p, "W_hh": bk.asarray(np.zeros((H, H - 1)))}
-    with pytest.raises(ShapeError, match=re.escape("params['W_hh'] must have shape (H=5, H=5), received (5, 4)")):
+    with pytest.raises(ShapeError, match=re.escape("params['W_hh'] of an elman cell must have shape "
+                                                   "(H, H), received (5, 4)")):
         labrnn.rnn_forward(x, bad)
     bad = {**p, "b_h": bk.asarray(np.zeros(H + 1))}
-    with pytest.raises(ShapeError, match=re.escape("params['b_h'] must have shape (H=5,), received (6,)")):
+    with pytest.raises(ShapeError, match=re.escape("params['b_h'] of an elman cell with D=3 inputs and "
+                                                   "H=5 units must have shape (5,), received (6,)")):
         labrnn.rnn_forward(x, bad)
     bad = {**p, "W_xh": bk.asarray(np.zeros(D))}
-    with pytest.raises(ShapeError, match=re.escape("params['W_xh'] must have shape (H, D), received (3,)")):
+    with pytest.raises(ShapeError, match=re.escape("params['W_xh'] of an elman cell with D=3 inputs and "
+                                                   "H=5 units must have shape (5, 3), received (3,)")):
+        labrnn.rnn_forward(x, bad)
+    bad = {**p, "W_xh": bk.xp.matrix_transpose(p["W_xh"])}
+    with pytest.raises(ShapeError, match=re.escape(
+            "params['W_xh'] of an elman cell with D=3 inputs and H=5 units must have shape (5, 3), "
+            "received (3, 5) (it looks transposed: the book stores W as (out, in))")):
         labrnn.rnn_forward(x, bad)
 
 
@@ -81,8 +102,12 @@ def test_dtype_errors(case):
     with pytest.raises(DTypeError, match=r"x has dtype \S*float32 but the parameters have dtype \S*float64; "
                                          r"use one dtype throughout"):
         labrnn.rnn_forward(bk.asarray(np.zeros((T, B, D)), dtype="float32"), p)
-    with pytest.raises(DTypeError, match=r"h0 has dtype \S*float32 but the parameters have dtype \S*float64"):
-        labrnn.rnn_forward(x, p, bk.asarray(np.zeros((B, H)), dtype="float32"))
+    with pytest.raises(DTypeError, match=r"state0\[0\] \(h\) has dtype \S*float32 but the parameters "
+                                         r"have dtype \S*float64"):
+        labrnn.rnn_forward(x, p, (bk.asarray(np.zeros((B, H)), dtype="float32"),))
+    with pytest.raises(DTypeError, match=r"h_prev has dtype \S*float32 but the parameters have dtype "
+                                         r"\S*float64"):
+        labrnn.rnn_step_forward(x[0, ...], bk.asarray(np.zeros((B, H)), dtype="float32"), p)
     with pytest.raises(DTypeError, match=r"params\['W_hh'\] has dtype \S*float32 but the parameters have "
                                          r"dtype \S*float64"):
         labrnn.rnn_forward(x, {**p, "W_hh": bk.asarray(np.eye(H), dtype="float32")})
@@ -128,7 +153,8 @@ def test_python_list_input(case):
     with pytest.raises(DTypeError, match=r"x must be an array \(NumPy, CuPy, \.\.\.\), received list; "
                                          r"wrap it with numpy\.asarray\(\.\.\.\) first"):
         labrnn.rnn_forward(bk.to_numpy(x).tolist(), p)
-    with pytest.raises(DTypeError, match=r"h_prev must be an array .*received list"):
+    with pytest.raises(TypeError, match=r"h_prev of an Elman cell must be ONE array h of shape "
+                                        r"\(B, H\), received a list of length 2"):
         labrnn.rnn_step_forward(x[0, ...], [[0.0] * H] * B, p)
 
 
@@ -148,8 +174,9 @@ def test_mismatched_devices_name_the_argument():
     with pytest.raises(DeviceError, match=r"params\['W_xh'\] is on device .*device1.* but x is on "
                                           r".*CPU_DEVICE.*must live on the same device"):
         labrnn.rnn_forward(x_cpu, p_dev)
-    with pytest.raises(DeviceError, match=r"h0 is on device .*device1.* but x is on .*CPU_DEVICE"):
-        labrnn.rnn_forward(x_cpu, p_cpu, _strict(np.zeros((B, H)), DEV1))
+    with pytest.raises(DeviceError, match=r"state0\[0\] \(h\) is on device .*device1.* but x is on "
+                                          r".*CPU_DEVICE"):
+        labrnn.rnn_forward(x_cpu, p_cpu, (_strict(np.zeros((B, H)), DEV1),))
     with pytest.raises(DeviceError, match=r"h_prev is on device .*device1.* but x_t is on .*CPU_DEVICE"):
         labrnn.rnn_step_forward(x_cpu[0, ...], _strict(np.zeros((B, H)), DEV1), p_cpu)
     # one parameter alone on the other device
@@ -158,11 +185,18 @@ def test_mismatched_devices_name_the_argument():
                                           r"is on .*CPU_DEVICE"):
         labrnn.rnn_forward(x_cpu, mixed)
     # the upstream gradient on the wrong device
-    _, cache = labrnn.rnn_forward(x_cpu, p_cpu)
-    with pytest.raises(DeviceError, match=r"hidden states is on device .*CPU_DEVICE.* but dh is on .*device1"):
+    _, _, cache = labrnn.rnn_forward(x_cpu, p_cpu)
+    with pytest.raises(DeviceError, match=r"the forward pass's x is on device .*CPU_DEVICE.* but dout "
+                                          r"is on .*device1"):
         labrnn.rnn_backward(_strict(np.zeros((T, B, H)), DEV1), cache)
-    with pytest.raises(DeviceError, match=r"dh_T is on device .*device1.* but dh is on .*CPU_DEVICE"):
-        labrnn.rnn_backward(_strict(np.zeros((T, B, H))), cache, dh_T=_strict(np.zeros((B, H)), DEV1))
+    with pytest.raises(DeviceError, match=r"dstate_T\[0\] \(h\) is on device .*device1.* but x is on "
+                                          r".*CPU_DEVICE"):
+        labrnn.rnn_backward(_strict(np.zeros((T, B, H))), cache, (_strict(np.zeros((B, H)), DEV1),))
+    # the step's upstream gradient on the wrong device
+    _, step_cache = labrnn.rnn_step_forward(x_cpu[0, ...], _strict(np.zeros((B, H))), p_cpu)
+    with pytest.raises(DeviceError, match=r"dh_t is on device .*device1.* but the forward step's x_t "
+                                          r"is on .*CPU_DEVICE"):
+        labrnn.rnn_step_backward(_strict(np.zeros((B, H)), DEV1), step_cache)
 
 
 def test_mixing_libraries_is_refused():
@@ -172,8 +206,8 @@ def test_mixing_libraries_is_refused():
         labrnn.rnn_forward(np.zeros((T, B, D)), p_strict)
     p_np = labrnn.init_elman(D, H, seed=0)
     with pytest.raises(DeviceError, match=r"different array libraries \(x: numpy\.ndarray, "
-                                          r"params\['W_xh'\]: numpy\.ndarray, h0: array_api_strict"):
-        labrnn.rnn_forward(np.zeros((T, B, D)), p_np, _strict(np.zeros((B, H))))
+                                          r"state0\[0\] \(h\): array_api_strict"):
+        labrnn.rnn_forward(np.zeros((T, B, D)), p_np, (_strict(np.zeros((B, H))),))
     # the hint works: labrnn.move brings the parameters over
-    h, _ = labrnn.rnn_forward(np.zeros((T, B, D)), labrnn.move(p_strict, like=np.zeros(1)))
+    h, _, _ = labrnn.rnn_forward(np.zeros((T, B, D)), labrnn.move(p_strict, like=np.zeros(1)))
     assert isinstance(h, np.ndarray)

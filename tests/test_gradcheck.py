@@ -30,7 +30,7 @@ def _rnn_case(backend):
     def f(d):
         return xp.sum(labrnn.rnn_forward(d["x"], {k: d[k] for k in p})[0] * G)
 
-    _, cache = labrnn.rnn_forward(x, p)
+    _, _, cache = labrnn.rnn_forward(x, p)
     dx, _, grads = labrnn.rnn_backward(G, cache)
     return f, inputs, {**grads, "x": dx}
 

@@ -73,8 +73,9 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, reset):
     p, d = _problem(T=4, reset=reset)
     P = {k: bk.asarray(v) for k, v in p.items()}
     x, h0 = bk.asarray(d["x"]), bk.asarray(d["h0"])
-    hseq, cache = gru_forward(x, P, h0, reset=reset)
+    hseq, (h_T,), cache = gru_forward(x, P, (h0,), reset=reset)
     assert tuple(hseq.shape) == (4, 2, 4) and bk.on_this_device(hseq)
+    np.testing.assert_array_equal(to_np(h_T), to_np(hseq[-1, ...]))
     h, caches = h0, []
     for t in range(4):
         h, cache_t = gru_step_forward(x[t, ...], h, P, reset=reset)
@@ -82,7 +83,7 @@ def test_sequence_equals_loop_of_steps_forward_and_backward(bk, reset):
         np.testing.assert_allclose(to_np(hseq[t, ...]), to_np(h), rtol=1e-12, atol=1e-14)
 
     dh, dh_T = bk.asarray(d["dh"]), bk.asarray(d["dh_T"])
-    dx, dh0, grads = gru_backward(dh, cache, dh_T)
+    dx, (dh0,), grads = gru_backward(dh, cache, (dh_T,))
     carry, total = dh_T, {k: 0.0 for k in grads}
     for t in range(3, -1, -1):
         dx_t, carry, g = gru_step_backward(dh[t, ...] + carry, caches[t])
@@ -111,12 +112,12 @@ def test_variants_coincide_when_the_reset_gate_is_open():
     p_after, d = _problem(reset="after")
     p_after["b"][:4], p_after["b_hn"][:] = 60.0, 0.0
     p_before = {k: v for k, v in p_after.items() if k != "b_hn"}
-    h_a, _ = gru_forward(d["x"], p_after, d["h0"], reset="after")
-    h_b, _ = gru_forward(d["x"], p_before, d["h0"], reset="before")
+    h_a, _, _ = gru_forward(d["x"], p_after, (d["h0"],), reset="after")
+    h_b, _, _ = gru_forward(d["x"], p_before, (d["h0"],), reset="before")
     np.testing.assert_allclose(h_a, h_b, rtol=1e-13, atol=1e-15)
     p_after["b"][:4] = 0.0                                    # a half-open reset separates them
-    h_a, _ = gru_forward(d["x"], p_after, d["h0"], reset="after")
-    h_b, _ = gru_forward(d["x"], {**p_before, "b": p_after["b"]}, d["h0"], reset="before")
+    h_a, _, _ = gru_forward(d["x"], p_after, (d["h0"],), reset="after")
+    h_b, _, _ = gru_forward(d["x"], {**p_before, "b": p_after["b"]}, (d["h0"],), reset="before")
     assert np.max(np.abs(h_a - h_b)) > 1e-3
 
 
@@ -124,12 +125,15 @@ def test_default_h0_and_dh_T_are_zeros(bk):
     p, d = _problem()
     P = {k: bk.asarray(v) for k, v in p.items()}
     x, zeros = bk.asarray(d["x"]), bk.asarray(np.zeros((2, 4)))
-    h1, cache1 = gru_forward(x, P)
-    h2, cache2 = gru_forward(x, P, zeros)
+    h1, (h1_T,), cache1 = gru_forward(x, P)
+    h2, (h2_T,), cache2 = gru_forward(x, P, (zeros,))
     np.testing.assert_array_equal(to_np(h1), to_np(h2))
+    np.testing.assert_array_equal(to_np(h1_T), to_np(h2_T))
     dh = bk.asarray(d["dh"])
-    np.testing.assert_array_equal(to_np(gru_backward(dh, cache1)[1]),
-                                  to_np(gru_backward(dh, cache2, zeros)[1]))
+    np.testing.assert_array_equal(to_np(gru_backward(dh, cache1)[1][0]),
+                                  to_np(gru_backward(dh, cache2, (zeros,))[1][0]))
+    # a None entry of the state tuple is zeros too
+    np.testing.assert_array_equal(to_np(gru_forward(x, P, (None,))[0]), to_np(h1))
 
 
 # ---------------------------------------------------------------- gradient checks
@@ -165,12 +169,12 @@ def test_sequence_gradcheck(bk, reset):
     keys = list(p)
 
     def loss(a):
-        h, _ = gru_forward(a["x"], {k: a[k] for k in keys}, a["h0"], reset=reset)
+        h, _, _ = gru_forward(a["x"], {k: a[k] for k in keys}, (a["h0"],), reset=reset)
         xp = labrnn.namespace(h)
         return xp.sum(h * inp["dh"]) + xp.sum(h[-1, ...] * inp["dh_T"])
 
-    _, cache = gru_forward(inp["x"], {k: inp[k] for k in keys}, inp["h0"], reset=reset)
-    dx, dh0, grads = gru_backward(inp["dh"], cache, inp["dh_T"])
+    _, _, cache = gru_forward(inp["x"], {k: inp[k] for k in keys}, (inp["h0"],), reset=reset)
+    dx, (dh0,), grads = gru_backward(inp["dh"], cache, (inp["dh_T"],))
     check = {k: inp[k] for k in keys + ["x", "h0"]}
     report = gradcheck(loss, check, {**grads, "x": dx, "h0": dh0})
     assert {r[0] for r in report.rows} == set(check)
@@ -203,7 +207,7 @@ def test_gate_views_are_slices_in_gate_order_r_z_n():
 
 
 # ---------------------------------------------------------------- errors
-@pytest.mark.parametrize("bad", ["middle", "Before", None, True])
+@pytest.mark.parametrize("bad", ["middle", "Before", True])
 def test_unknown_variant_is_rejected_by_name(bad):
     p, d = _problem()
     with pytest.raises(ValueError, match=r"unknown GRU variant reset=.*choose 'before' "
@@ -213,6 +217,19 @@ def test_unknown_variant_is_rejected_by_name(bad):
         init_gru(2, 3, seed=0, reset=bad)
     with pytest.raises(ValueError, match="unknown GRU variant"):
         gru_step_forward(d["x"][0], d["h0"], p, reset=bad)
+
+
+def test_reset_none_reads_the_variant_from_the_params():
+    # the parameters decide the variant (b_hn present: "after"); reset=None only skips the check
+    for variant in VARIANTS:
+        p, d = _problem(reset=variant)
+        np.testing.assert_array_equal(gru_forward(d["x"], p, (d["h0"],), reset=None)[0],
+                                      gru_forward(d["x"], p, (d["h0"],), reset=variant)[0])
+        np.testing.assert_array_equal(gru_step_forward(d["x"][0], d["h0"], p, reset=None)[0],
+                                      gru_step_forward(d["x"][0], d["h0"], p, reset=variant)[0])
+    # the initialiser has no parameters to read it from: None is refused there
+    with pytest.raises(ValueError, match=r"unknown GRU variant reset=None"):
+        init_gru(2, 3, seed=0, reset=None)
 
 
 def test_variant_and_params_must_match():
@@ -226,15 +243,21 @@ def test_variant_and_params_must_match():
 
 def test_state_must_be_one_array():
     p, d = _problem()
-    with pytest.raises(TypeError, match=r"h0 of a GRU must be ONE array h of shape \(B, H\).*"
-                                        r"received a tuple of length 2 - is that an LSTM state"):
+    with pytest.raises(TypeError, match=r"state0 of a gru cell must be the tuple \(h,\) of "
+                                        r"\(B, H\) arrays, received a tuple of length 2"):
         gru_forward(d["x"], p, (d["h0"], d["h0"]))
-    with pytest.raises(TypeError, match=r"h_prev of a GRU must be ONE array"):
+    with pytest.raises(TypeError, match=r"state0 of a gru cell must be the tuple \(h,\).*"
+                                        r"received a single array of shape \(2, 4\); wrap the "
+                                        r"array: state0=\(h,\)"):
+        gru_forward(d["x"], p, d["h0"])
+    with pytest.raises(TypeError, match=r"h_prev of a GRU must be ONE array h of shape "
+                                        r"\(B, H\).*received a list of length 2"):
         gru_step_forward(d["x"][0], [d["h0"], d["h0"]], p)
-    with pytest.raises(ValueError, match=r"h0 must have shape \(B=2, H=4\), received \(2, 3\)"):
-        gru_forward(d["x"], p, d["h0"][:, :3])
-    with pytest.raises(ValueError, match=r"params\['b'\] must have shape \(3H=12,\), "
-                                         r"received \(11,\)"):
+    with pytest.raises(ValueError, match=r"state0\[0\] \(h\) must have shape \(B=2, H=4\), "
+                                         r"received \(2, 3\)"):
+        gru_forward(d["x"], p, (d["h0"][:, :3],))
+    with pytest.raises(ValueError, match=r"params\['b'\] of a gru cell with D=3 inputs and H=4 "
+                                         r"units must have shape \(12,\), received \(11,\)"):
         gru_forward(d["x"], {**p, "b": p["b"][:11]})
 
 
@@ -243,5 +266,5 @@ def test_h0_on_another_device_is_named():
     p, d = _problem()
     dev1 = Backend("strict-device1")
     h0_cpu = labrnn.from_numpy(d["h0"], xp=strict, device=strict.Device("CPU_DEVICE"))
-    with pytest.raises(labrnn.DeviceError, match=r"h0 is on device"):
-        gru_forward(dev1.asarray(d["x"]), {k: dev1.asarray(v) for k, v in p.items()}, h0_cpu)
+    with pytest.raises(labrnn.DeviceError, match=r"state0\[0\] \(h\) is on device"):
+        gru_forward(dev1.asarray(d["x"]), {k: dev1.asarray(v) for k, v in p.items()}, (h0_cpu,))

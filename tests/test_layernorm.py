@@ -264,22 +264,30 @@ def test_errors_name_the_argument_and_the_shapes():
         lnlstm_forward(x, bare)
     with pytest.raises(KeyError, match=r"missing the layer-norm gains/shifts \['g_c'\]"):
         lnlstm_forward(x, {k: v for k, v in p.items() if k != "g_c"})
-    with pytest.raises(ShapeError, match=r"params\['g_c'\] must have shape \(H=3,\), "
-                                         r"received \(12,\)"):
+    with pytest.raises(ShapeError, match=r"params\['g_c'\] of an lnlstm cell with D=2 inputs "
+                                         r"and H=3 units must have shape \(3,\), received "
+                                         r"\(12,\)"):
         lnlstm_forward(x, {**p, "g_c": np.ones(4 * H)})
-    with pytest.raises(ShapeError, match=r"params\['b_x'\] must have shape \(4H=12,\), "
-                                         r"received \(3,\)"):
+    with pytest.raises(ShapeError, match=r"params\['b_x'\] of an lnlstm cell with D=2 inputs "
+                                         r"and H=3 units must have shape \(12,\), received "
+                                         r"\(3,\)"):
         lnlstm_forward(x, {**p, "b_x": np.zeros(H)})
-    with pytest.raises(ShapeError, match=r"x must have shape \(T, B, D=2\), received \(3, 2, 5\)"):
+    with pytest.raises(ShapeError, match=r"params\['W_x'\] of an lnlstm cell with D=5 inputs "
+                                         r"and H=3 units must have shape \(12, 5\), received "
+                                         r"\(12, 2\) \(x has D=5 features per step, these "
+                                         r"parameters were made for D=2\)"):
         lnlstm_forward(np.zeros((T, B, 5)), p)
-    with pytest.raises(TypeError, match="tuple .* of two .* received a single array"):
+    with pytest.raises(TypeError, match=r"state of an lnlstm cell must be the tuple \(h, c\) of "
+                                        r"\(B, H\) arrays, received a single array of shape "
+                                        r"\(2, 3\)"):
         lnlstm_step_forward(x[0], np.zeros((B, H)), p)
     with pytest.raises(ShapeError, match=r"state\[1\] \(c\) must have shape \(B=2, H=3\)"):
         lnlstm_step_forward(x[0], (np.zeros((B, H)), np.zeros((B, 4))), p)
     with pytest.raises(ValueError, match="eps must be a positive number"):
         lnlstm_forward(x, p, eps=0.0)
     _, _, cache = lnlstm_forward(x, p)
-    with pytest.raises(ShapeError, match=r"dh must have shape \(T=3, B=2, H=3\)"):
+    with pytest.raises(ShapeError, match=r"dout must have shape \(T=3, B=2, H=3\), received "
+                                         r"\(3, 2, 4\)"):
         lnlstm_backward(np.zeros((T, B, 4)), cache)
     assert set(LN_PARAMS) < set(LNLSTM_PARAMS)
 
@@ -289,9 +297,11 @@ def test_cell_interface_runs_the_lnlstm(backend):
     p = init_cell("lnlstm", D, H, O=2, seed=6, xp=backend.xp, device=backend.device)
     assert set(p) == set(LNLSTM_PARAMS) | {"W_hy", "b_y"} and cell_variant("lnlstm", p) == {}
     x, h0, c0, dh, *_ = _data(backend, seed=6)
-    h, cache = cell_forward("lnlstm", x, p, state0=(h0, c0))
-    h_ref, _, cache_ref = lnlstm_forward(x, p, (h0, c0))
+    h, (h_T, c_T), cache = cell_forward("lnlstm", x, p, state0=(h0, c0))
+    h_ref, (h_T_ref, c_T_ref), cache_ref = lnlstm_forward(x, p, (h0, c0))
     np.testing.assert_array_equal(backend.to_numpy(h), backend.to_numpy(h_ref))
+    np.testing.assert_array_equal(backend.to_numpy(h_T), backend.to_numpy(h_T_ref))
+    np.testing.assert_array_equal(backend.to_numpy(c_T), backend.to_numpy(c_T_ref))
     dx, (dh0, dc0), grads = cell_backward(dh, cache)
     dx_ref, (dh0_ref, _), grads_ref = lnlstm_backward(dh, cache_ref)
     np.testing.assert_array_equal(backend.to_numpy(dx), backend.to_numpy(dx_ref))
@@ -311,7 +321,7 @@ def test_recurrent_layer_with_padding_equals_each_sequence_alone(backend):
     dh_T, dc_T = (backend.asarray(rng.normal(size=(Bp, H))) for _ in range(2))
     out, (h_T, c_T), cache = recurrent_forward(x, p, (h0, c0), cell="lnlstm", return_state=True,
                                                lengths=backend.asarray(np.array(lengths)))
-    dx, (dh0, dc0), grads = recurrent_backward(dout, cache, dstate=(dh_T, dc_T))
+    dx, (dh0, dc0), grads = recurrent_backward(dout, cache, (dh_T, dc_T))
     assert backend.on_this_device(out) and backend.on_this_device(grads["g_h"])
     np_ = backend.to_numpy
     total = {k: 0.0 for k in grads}
@@ -341,7 +351,7 @@ def test_recurrent_layer_without_lengths_is_the_sequence_function():
     hs, (h_ref, c_ref), _ = lnlstm_forward(x, p)
     np.testing.assert_array_equal(out, hs[-1])
     np.testing.assert_array_equal(c_T, c_ref)
-    dx, (dh0, dc0), grads = recurrent_backward(None, cache, dstate=(None, np.ones((B, H))))
+    dx, (dh0, dc0), grads = recurrent_backward(None, cache, (None, np.ones((B, H))))
     assert dx.shape == (T, B, D) and dc0.shape == (B, H) and set(grads) == set(LNLSTM_PARAMS)
 
 
@@ -355,8 +365,10 @@ def test_stacked_lnlstm_gradients():
         return np.sum(labrnn.stacked_forward(inp["x"], {k: inp[k] for k in p},
                                              cell="lnlstm", residual=True)[0] * r)
 
-    _, cache = labrnn.stacked_forward(x, p, cell="lnlstm", residual=True)
-    dx, grads = labrnn.stacked_backward(r, cache)
+    _, states, cache = labrnn.stacked_forward(x, p, cell="lnlstm", residual=True)
+    assert len(states) == 2 and all(len(s) == 2 for s in states)     # (h, c) per layer
+    dx, dstate0, grads = labrnn.stacked_backward(r, cache)
+    assert len(dstate0) == 2
     inputs = {**p, "x": x}
     gradcheck(loss, inputs, {**grads, "x": dx},
               names=["x", "l0.W_x", "l0.g_h", "l0.b_c", "l1.W_h", "l1.g_x"]).assert_ok(1e-6)

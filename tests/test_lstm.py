@@ -235,16 +235,21 @@ def test_param_count(peephole):
 # ---------------------------------------------------------------- errors
 def test_state_must_be_an_h_c_tuple():
     p, d = _problem()
-    with pytest.raises(TypeError, match=r"state must be a tuple \(h_prev, c_prev\).*"
-                                        r"received a single array of shape \(2, 4\)"):
+    with pytest.raises(TypeError, match=r"state of an lstm cell must be the tuple \(h, c\) of "
+                                        r"\(B, H\) arrays, received a single array of shape "
+                                        r"\(2, 4\); an lstm cell carries a hidden state h AND "
+                                        r"a cell state c: pass state=\(h, c\)"):
         lstm_step_forward(d["x"][0], d["h0"], p)
-    with pytest.raises(TypeError, match=r"state0 must be a tuple \(h0, c0\).*"
-                                        r"received a single array of shape \(2, 4\)"):
+    with pytest.raises(TypeError, match=r"state0 of an lstm cell must be the tuple \(h, c\).*"
+                                        r"received a single array of shape \(2, 4\).*"
+                                        r"pass state0=\(h, c\)"):
         lstm_forward(d["x"], p, d["h0"])
-    with pytest.raises(TypeError, match=r"state0 must be a tuple.*a tuple of length 3"):
+    with pytest.raises(TypeError, match=r"state0 of an lstm cell must be the tuple \(h, c\).*"
+                                        r"received a tuple of length 3"):
         lstm_forward(d["x"], p, (d["h0"], d["c0"], d["c0"]))
-    with pytest.raises(TypeError, match=r"dstate_T must be a tuple \(dh_T, dc_T\)"):
-        _, _, cache = lstm_forward(d["x"], p)
+    _, _, cache = lstm_forward(d["x"], p)
+    with pytest.raises(TypeError, match=r"dstate_T of an lstm cell must be the tuple \(h, c\)"
+                                        r".*received a single array of shape \(2, 4\)"):
         lstm_backward(d["dh"], cache, d["dh_T"])
 
 
@@ -254,10 +259,13 @@ def test_wrong_shapes_name_the_argument():
                                          r"received \(2, 5\)"):
         lstm_forward(d["x"], p, (d["h0"], np.zeros((2, 5))))
     bad = {**p, "W_h": p["W_h"][:12]}
-    with pytest.raises(ValueError, match=r"params\['W_h'\] must have shape \(4H=16, H=4\), "
-                                         r"received \(12, 4\)"):
+    with pytest.raises(ValueError, match=r"params\['W_h'\] of an lstm cell must have shape "
+                                         r"\(4H, H\), received \(12, 4\)"):
         lstm_forward(d["x"], bad)
-    with pytest.raises(ValueError, match=r"x must have shape \(T, B, D=3\), received \(3, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"params\['W_x'\] of an lstm cell with D=2 inputs and "
+                                         r"H=4 units must have shape \(16, 2\), received "
+                                         r"\(16, 3\) \(x has D=2 features per step, these "
+                                         r"parameters were made for D=3\)"):
         lstm_forward(d["x"][..., :2], p)
 
 
@@ -265,10 +273,17 @@ def test_peephole_flag_must_match_the_params():
     p, d = _problem(peephole=True)
     with pytest.raises(ValueError, match=r"peephole weights \['w_ci', 'w_cf', 'w_co'\] but "
                                          r"peephole=False"):
-        lstm_forward(d["x"], p)
+        lstm_forward(d["x"], p, peephole=False)
     plain, _ = _problem()
-    with pytest.raises(KeyError, match=r"params is missing \['w_ci', 'w_cf', 'w_co'\]"):
+    with pytest.raises(KeyError, match=r"peephole=True but params has no peephole weights "
+                                       r"'w_ci', 'w_cf', 'w_co'"):
         lstm_forward(d["x"], plain, peephole=True)
+    # peephole=None (the default): the parameters decide
+    for params, flag in ((p, True), (plain, False)):
+        np.testing.assert_array_equal(lstm_forward(d["x"], params)[0],
+                                      lstm_forward(d["x"], params, peephole=flag)[0])
+    assert not np.allclose(lstm_forward(d["x"], p)[0],
+                           lstm_forward(d["x"], {k: p[k] for k in plain})[0])
 
 
 def test_state_on_another_device_is_named():
@@ -279,5 +294,13 @@ def test_state_on_another_device_is_named():
     c0_cpu = labrnn.from_numpy(d["c0"], xp=strict, device=strict.Device("CPU_DEVICE"))
     with pytest.raises(labrnn.DeviceError, match=r"state0\[1\] \(c\) is on device"):
         lstm_forward(dev1.asarray(d["x"]), P, (dev1.asarray(d["h0"]), c0_cpu))
-    with pytest.raises(TypeError, match=r"state0\[1\] \(c\) is None"):
-        lstm_forward(d["x"], p, (d["h0"], None))
+
+
+def test_none_state_entries_are_zeros():
+    # (h0, None): the cell state starts at zero (it used to be refused)
+    p, d = _problem()
+    zeros = np.zeros_like(d["c0"])
+    h_a, (hT_a, cT_a), _ = lstm_forward(d["x"], p, (d["h0"], None))
+    h_b, (hT_b, cT_b), _ = lstm_forward(d["x"], p, (d["h0"], zeros))
+    for a, b in ((h_a, h_b), (hT_a, hT_b), (cT_a, cT_b)):
+        np.testing.assert_array_equal(a, b)

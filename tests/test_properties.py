@@ -38,8 +38,9 @@ def _close(bk, a, b, tol=1e-12):
 def test_sequence_forward_equals_loop_of_steps(cheap_backend, d):
     bk = cheap_backend
     _, params, x, h0 = _problem(bk, **d)
-    h, _ = labrnn.rnn_forward(x, params, h0, d["act"])
+    h, (h_T,), _ = labrnn.rnn_forward(x, params, (h0,), activation=d["act"])
     assert tuple(h.shape) == (d["T"], d["B"], d["H"])
+    _close(bk, h_T, h[-1, ...], 0)
     state = h0
     for t in range(d["T"]):
         state, _ = labrnn.rnn_step_forward(x[t, ...], state, params, d["act"])
@@ -54,8 +55,8 @@ def test_sequence_backward_equals_loop_of_steps(cheap_backend, d, with_dh_T):
     T = d["T"]
     dh = bk.asarray(rng.standard_normal((T, d["B"], d["H"])))
     dh_T = bk.asarray(rng.standard_normal((d["B"], d["H"]))) if with_dh_T else None
-    _, cache = labrnn.rnn_forward(x, params, h0, d["act"])
-    dx, dh0, grads = labrnn.rnn_backward(dh, cache, dh_T=dh_T)
+    _, _, cache = labrnn.rnn_forward(x, params, (h0,), activation=d["act"])
+    dx, (dh0,), grads = labrnn.rnn_backward(dh, cache, (dh_T,))
 
     caches, state = [], h0
     for t in range(T):
@@ -78,12 +79,12 @@ def test_degenerate_sizes_gradcheck(backend, shape):
     rng, params, x, h0 = _problem(backend, T, B, D, H, seed=5)
     G = backend.asarray(rng.standard_normal((T, B, H)))
     xp = labrnn.namespace(G)
-    h, cache = labrnn.rnn_forward(x, params, h0)
+    h, _, cache = labrnn.rnn_forward(x, params, (h0,))
     assert tuple(h.shape) == (T, B, H)
-    dx, dh0, grads = labrnn.rnn_backward(G, cache)
+    dx, (dh0,), grads = labrnn.rnn_backward(G, cache)
 
     def f(d):
-        return xp.sum(labrnn.rnn_forward(d["x"], {k: d[k] for k in params}, d["h0"])[0] * G)
+        return xp.sum(labrnn.rnn_forward(d["x"], {k: d[k] for k in params}, (d["h0"],))[0] * G)
 
     labrnn.gradcheck(f, {**params, "x": x, "h0": h0}, {**grads, "x": dx, "h0": dh0}).assert_ok(1e-6)
 
@@ -114,7 +115,7 @@ def test_truncated_bptt_carries_the_state(cheap_backend, d, chunk):
     T = d["T"]
     y = _targets(bk, rng, T, d["B"], 3)
     losses, _, h_T = labrnn.truncated_bptt(params, x, y, chunk, h0=h0, activation=d["act"])
-    h, _ = labrnn.rnn_forward(x, params, h0, d["act"])
+    h, _, _ = labrnn.rnn_forward(x, params, (h0,), activation=d["act"])
     _close(bk, h_T, h[-1, ...])
     starts = list(range(0, T, chunk))
     assert len(losses) == len(starts)

@@ -50,9 +50,9 @@ def _run(ref, put):
     x, h0, dy, dh_T = (put(ref[k]) for k in ("x", "h0", "dy", "dh_T"))
     if cell.startswith("rnn"):
         p = {k: put(v) for k, v in convert.elman_from_torch(sd).items()}
-        h, cache = rnn_forward(x, p, h0, activation=str(ref["nonlinearity"]))
-        dx, dh0, g = rnn_backward(dy, cache, dh_T)
-        out = {"out": h, "h_T": h[-1, ...], "grad_x": dx, "grad_h0": dh0,
+        h, (h_T,), cache = rnn_forward(x, p, (h0,), activation=str(ref["nonlinearity"]))
+        dx, (dh0,), g = rnn_backward(dy, cache, (dh_T,))
+        out = {"out": h, "h_T": h_T, "grad_x": dx, "grad_h0": dh0,
                "grad_weight_ih_l0": g["W_xh"], "grad_weight_hh_l0": g["W_hh"],
                "grad_bias_ih_l0": g["b_h"], "grad_bias_hh_l0": g["b_h"]}
     elif cell == "lstm":
@@ -64,11 +64,11 @@ def _run(ref, put):
                "grad_bias_ih_l0": g["b"], "grad_bias_hh_l0": g["b"]}
     else:
         p = {k: put(v) for k, v in convert.gru_from_torch(sd).items()}
-        h, cache = gru_forward(x, p, h0, reset="after")
-        dx, dh0, g = gru_backward(dy, cache, dh_T)
+        h, (h_T,), cache = gru_forward(x, p, (h0,), reset="after")
+        dx, (dh0,), g = gru_backward(dy, cache, (dh_T,))
         H = h0.shape[-1]
         b = labrnn.to_numpy(g["b"])
-        out = {"out": h, "h_T": h[-1, ...], "grad_x": dx, "grad_h0": dh0,
+        out = {"out": h, "h_T": h_T, "grad_x": dx, "grad_h0": dh0,
                "grad_weight_ih_l0": g["W_x"], "grad_weight_hh_l0": g["W_h"],
                # b = [b_ir + b_hr, b_iz + b_hz, b_in] and b_hn = b_hn (see labrnn.convert)
                "grad_bias_ih_l0": b,

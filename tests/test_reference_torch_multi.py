@@ -67,7 +67,7 @@ def _run(ref, put):
     """labrnn's outputs, final states and gradients under the reference file's keys."""
     name = str(ref["cell"])
     cell, L, bi = CELL[name], int(ref["num_layers"]), bool(ref["bidirectional"])
-    act = str(ref["nonlinearity"]) or "tanh"
+    act = str(ref["nonlinearity"]) or None      # only nn.RNN has one (an LSTM takes no activation)
     sd = {k: ref[k] for k in convert.torch_keys(L, bi)}
     x, dy = put(ref["x"]), put(ref["dy"])
     T, B = ref["x"].shape[:2]
@@ -79,9 +79,8 @@ def _run(ref, put):
         assert L == 1 and bi and lengths is None
         params = {k: put(v) for k, v in convert.bidirectional_from_torch(sd, cell).items()}
         h0 = _tree(put, convert.states_from_torch(ref["h0"], ref.get("c0"), bidirectional=True))
-        y, st, cache = bidirectional_forward(x, params, cell=cell, h0=h0[0], activation=act,
-                                             return_state=True)
-        dx, d0, g = bidirectional_backward(dy, cache, dstate=dstates[0])
+        y, st, cache = bidirectional_forward(x, params, h0[0], cell=cell, activation=act)
+        dx, d0, g = bidirectional_backward(dy, cache, dstates[0])
         g = with_prefix("l0.", g)          # the layout of a one-layer stack
         states = [st]
         dh0 = convert.states_to_torch([d0], cell, bidirectional=True)
@@ -91,10 +90,10 @@ def _run(ref, put):
             out["grad_h0"] = dh0
     else:
         params = {k: put(v) for k, v in convert.stacked_from_torch(sd, cell).items()}
-        y, states, cache = stacked_forward(x, params, cell=cell, bidirectional=bi,
-                                           merge="concat", lengths=lengths, activation=act,
-                                           return_state=True)
-        dx, g = stacked_backward(dy, cache, dstates=dstates)
+        y, states, cache = stacked_forward(x, params, lengths=lengths, cell=cell,
+                                           bidirectional=bi, merge="concat", activation=act)
+        dx, dstate0, g = stacked_backward(dy, cache, dstates)
+        assert len(dstate0) == L      # one initial-state gradient per layer
     fin = convert.states_to_torch(states, cell, bidirectional=bi)
     if cell == "lstm":
         out["h_n"], out["c_n"] = fin

@@ -29,7 +29,7 @@ import numpy as np
 from ..layers.activations import activation as _activation
 from ..backend import from_numpy, host_rng
 from ..layers.init import glorot_uniform, orthogonal, identity_init, uniform
-from .base import Cell
+from .base import Cell, check_one_array
 
 __all__ = ["ELMAN", "ElmanCell", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
            "rnn_backward", "init_elman", "elman_param_count", "RNN_PARAMS"]
@@ -97,7 +97,9 @@ def rnn_step_forward(x_t, h_prev, params, activation="tanh"):
     h_t : array (B, H)
     cache : used by :func:`rnn_step_backward`
     """
-    (h,), cache = ELMAN.step_forward(x_t, (h_prev,), params, activation=activation)
+    check_one_array("an Elman cell", "h_prev", h_prev)
+    (h,), cache = ELMAN.step_forward(x_t, (h_prev,), params, activation=activation,
+                                     labels=("h_prev",))
     return h, cache
 
 
@@ -108,7 +110,7 @@ def rnn_step_backward(dh_t, cache):
     ``(dx_t, dh_prev, grads)`` with ``grads`` the dict of parameter gradients
     keyed by the parameter names (``grads["W_hh"]`` is dL/dW_hh).
     """
-    dx, (dh,), grads = ELMAN.step_backward((dh_t,), cache)
+    dx, (dh,), grads = ELMAN.step_backward((dh_t,), cache, labels=("dh_t",))
     return dx, dh, grads
 
 

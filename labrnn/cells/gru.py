@@ -68,7 +68,7 @@ from ..layers.activations import sigmoid
 from ..backend import from_numpy, host_rng
 from ..layers.init import glorot_uniform, orthogonal
 from ..layers.affine import gate_views
-from .base import Cell
+from .base import Cell, check_one_array
 
 __all__ = ["GRU", "GRUCell", "gru_step_forward", "gru_step_backward", "gru_forward",
            "gru_backward", "init_gru", "gru_gate_views", "gru_param_count", "gru_param_names",
@@ -209,13 +209,14 @@ def gru_step_forward(x_t, h_prev, params, reset=None):
     """
     if reset is not None:
         check_gru_params(params, reset)
-    (h,), cache = GRU.step_forward(x_t, (h_prev,), params)
+    check_one_array("a GRU", "h_prev", h_prev)
+    (h,), cache = GRU.step_forward(x_t, (h_prev,), params, labels=("h_prev",))
     return h, cache
 
 
 def gru_step_backward(dh_t, cache):
     """Backward of one GRU step: ``dh_t`` (B, H) -> ``(dx_t, dh_prev, grads)``."""
-    dx, (dh,), grads = GRU.step_backward((dh_t,), cache)
+    dx, (dh,), grads = GRU.step_backward((dh_t,), cache, labels=("dh_t",))
     return dx, dh, grads
 
 
