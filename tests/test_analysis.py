@@ -38,7 +38,7 @@ def test_tanh_jacobian_norms_match_finite_differences(backend):
     x_host = rng.standard_normal((T, 1, D))
     x = backend.asarray(x_host)
     h0 = 0.3 * rng.standard_normal((1, H))
-    hseq = backend.to_numpy(labrnn.rnn_forward(x, p, backend.asarray(h0))[0])
+    hseq = backend.to_numpy(labrnn.rnn_forward(x, p, (backend.asarray(h0),))[0])
     expected = []
     for t in range(T):
         h_t = h0 if t == 0 else hseq[t - 1]
@@ -47,8 +47,8 @@ def test_tanh_jacobian_norms_match_finite_differences(backend):
         for j in range(H):
             e = np.zeros((1, H))
             e[0, j] = 1e-6
-            hp = backend.to_numpy(labrnn.rnn_forward(rest, p, backend.asarray(h_t + e))[0])[-1, 0]
-            hm = backend.to_numpy(labrnn.rnn_forward(rest, p, backend.asarray(h_t - e))[0])[-1, 0]
+            hp = backend.to_numpy(labrnn.rnn_forward(rest, p, (backend.asarray(h_t + e),))[0])[-1, 0]
+            hm = backend.to_numpy(labrnn.rnn_forward(rest, p, (backend.asarray(h_t - e),))[0])[-1, 0]
             J[:, j] = (hp - hm) / 2e-6
         expected.append(np.linalg.norm(J))
     norms = hidden_jacobian_norms(p, x, h0=backend.asarray(h0))

@@ -31,7 +31,7 @@ def test_rollout_feeds_its_forecasts_back(st):
         y2 = st.y.copy()
         y2[o0 + 1:o0 + 1 + k] = roll[0, :k]
         x = app.features(st, model, y2)[o0 - app.WINDOW + 1:o0 + k + 1][:, None, :]
-        h, _ = cell_forward("gru", x, params)
+        h, _, _ = cell_forward("gru", x, params)
         u = (h[-1] @ params["W_hy"].T + params["b_y"])[0, 0]
         want = u * st.s + st.m if model == "levels" else y2[o0 + k] + st.mu + st.sigma * u
         np.testing.assert_allclose(roll[0, k], want, rtol=1e-12)

@@ -135,8 +135,12 @@ def test_pca_project():
 def test_errors(backend):
     p = _params(backend, "elman")
     h = backend.asarray(np.zeros((2, 4)))
-    with pytest.raises(ValueError, match="cell must be one of \\['elman', 'gru'\\].*'lstm'"):
+    with pytest.raises(ValueError, match=r"fixed points here need a cell whose state is one "
+                                         r"array h, like 'elman' or 'gru'; the state of 'lstm' "
+                                         r"is \('h', 'c'\)"):
         fixed_point_loss(h, p, "lstm")
+    with pytest.raises(ValueError, match=r"unknown cell 'rnn'; choose one of \['elman'"):
+        fixed_point_loss(h, p, "rnn")
     with pytest.raises(ShapeError, match=r"h must have shape \(B, H=4\), received \(2, 3\)"):
         fixed_point_loss(backend.asarray(np.zeros((2, 3))), p)
     with pytest.raises(ShapeError, match=r"x must have shape \(D=2,\), received \(3,\)"):

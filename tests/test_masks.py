@@ -30,7 +30,7 @@ def _problem(backend, cell, seed=0):
 
 
 def _state(cell, h0, c0):
-    return (h0, c0) if cell == "lstm" else h0
+    return (h0, c0) if cell == "lstm" else (h0,)
 
 
 def _cell_keys(params):
@@ -48,14 +48,14 @@ def test_padding_invariance_of_outputs_states_losses_and_gradients(backend, cell
 
     out, state, cache = recurrent_forward(x, params, _state(cell, h0, c0), cell=cell,
                                           lengths=lengths, return_state=True)
-    h_T = state[0] if cell == "lstm" else state
+    h_T = state[0]
     logits, aff = labrnn.affine_forward(out, params["W_hy"], params["b_y"])
     count = float(xp.sum(xp.astype(mask, x.dtype)))
     loss, dlogits = labrnn.softmax_cross_entropy(logits, targets, mask)
     total = float(loss) * count + float(xp.sum(h_T * r_state))
     dout, dW, db = labrnn.affine_backward(dlogits * count, aff)
-    dstate = (r_state, None) if cell == "lstm" else r_state
-    dx, dstate0, grads = recurrent_backward(dout, cache, dstate=dstate)
+    dstate = (r_state, None) if cell == "lstm" else (r_state,)
+    dx, dstate0, grads = recurrent_backward(dout, cache, dstate_T=dstate)
     assert backend.on_this_device(dx) and backend.on_this_device(grads["b" if cell != "elman"
                                                                        else "b_h"])
 
@@ -77,8 +77,8 @@ def test_padding_invariance_of_outputs_states_losses_and_gradients(backend, cell
         h_b = _tuple(cell, st_b)[0]
         sum_loss += float(l_b) * L + float(xp.sum(h_b * rs_b))
         do_b, _, _ = labrnn.affine_backward(dl_b * L, aff_b)
-        dx_b, ds0_b, g_b = recurrent_backward(do_b, c_b, dstate=(rs_b, None) if cell == "lstm"
-                                              else rs_b)
+        dx_b, ds0_b, g_b = recurrent_backward(do_b, c_b, dstate_T=(rs_b, None) if cell == "lstm"
+                                              else (rs_b,))
         np.testing.assert_allclose(dx_n[:L, b], np_(dx_b)[:, 0], rtol=1e-10, atol=1e-12)
         assert np.all(dx_n[L:, b] == 0.0)
         for got, want in zip(_tuple(cell, dstate0), _tuple(cell, ds0_b)):
@@ -91,7 +91,8 @@ def test_padding_invariance_of_outputs_states_losses_and_gradients(backend, cell
 
 
 def _tuple(cell, s):
-    return tuple(s) if cell == "lstm" else (s,)
+    assert isinstance(s, tuple) and len(s) == (2 if cell == "lstm" else 1)   # state is a tuple
+    return s
 
 
 @pytest.mark.parametrize("cell,rs", [("elman", True), ("lstm", False), ("gru", True)])
@@ -104,7 +105,7 @@ def test_gradcheck_with_lengths(backend, cell, rs):
     r_st = backend.asarray(rng.normal(size=(B, H)))
 
     def run(inp):
-        s0 = (inp["h0"], inp["c0"]) if cell == "lstm" else inp["h0"]
+        s0 = (inp["h0"], inp["c0"]) if cell == "lstm" else (inp["h0"],)
         return recurrent_forward(inp["x"], {k: inp[k] for k in p}, s0, cell=cell,
                                  lengths=lengths, return_sequences=rs, return_state=True)
 
@@ -116,8 +117,8 @@ def test_gradcheck_with_lengths(backend, cell, rs):
     if cell == "lstm":
         inputs["c0"] = c0
     _, _, cache = run(inputs)
-    dstate = (None, r_st) if cell == "lstm" else r_st
-    dx, ds0, grads = recurrent_backward(r_out, cache, dstate=dstate)
+    dstate = (None, r_st) if cell == "lstm" else (r_st,)
+    dx, ds0, grads = recurrent_backward(r_out, cache, dstate_T=dstate)
     analytic = {"x": dx, "h0": _tuple(cell, ds0)[0], **grads}
     if cell == "lstm":
         analytic["c0"] = ds0[1]

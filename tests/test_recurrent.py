@@ -53,14 +53,17 @@ def test_gradcheck_every_flag_combination(rs, st, backend, where, activation):
 
     def loss(inp):
         p = {k: inp[k] for k in ("W_xh", "W_hh", "b_h")}
-        res = recurrent_forward(inp["x"], p, inp["h0"], activation, rs, st)
+        res = recurrent_forward(inp["x"], p, (inp["h0"],), activation=activation,
+                                return_sequences=rs, return_state=st)
         value = xp.sum(res[0] * r_out)
         if st:
-            value = value + xp.sum(res[1] * r_state)
+            value = value + xp.sum(res[1][0] * r_state)
         return value
 
-    res = recurrent_forward(x, params, h0, activation, return_sequences=rs, return_state=st)
-    dx, dh0, grads = recurrent_backward(r_out, res[-1], dstate=r_state)
+    res = recurrent_forward(x, params, (h0,), activation=activation, return_sequences=rs,
+                            return_state=st)
+    dx, (dh0,), grads = recurrent_backward(r_out, res[-1],
+                                           dstate_T=None if r_state is None else (r_state,))
     inputs = {"x": x, "h0": h0, **params}
     analytic = {"x": dx, "h0": dh0, **grads}
     report = labrnn.gradcheck(loss, inputs, analytic)
@@ -77,12 +80,12 @@ def test_state_only_gradient_as_an_encoder_uses_it(backend, where):
     xp = labrnn.namespace(x)
 
     def loss(inp):
-        _, state, _ = recurrent_forward(inp["x"], inp, inp["h0"], return_sequences=False,
-                                        return_state=True)
-        return xp.sum(state * r_state)
+        _, (h_T,), _ = recurrent_forward(inp["x"], inp, (inp["h0"],), return_sequences=False,
+                                         return_state=True)
+        return xp.sum(h_T * r_state)
 
-    _, _, cache = recurrent_forward(x, params, h0, return_sequences=False, return_state=True)
-    dx, dh0, grads = recurrent_backward(None, cache, dstate=r_state)
+    _, _, cache = recurrent_forward(x, params, (h0,), return_sequences=False, return_state=True)
+    dx, (dh0,), grads = recurrent_backward(None, cache, dstate_T=(r_state,))
     inputs = {"x": x, "h0": h0, **params}
     labrnn.gradcheck(loss, inputs, {"x": dx, "h0": dh0, **grads}).assert_ok(1e-7)
 
@@ -90,28 +93,30 @@ def test_state_only_gradient_as_an_encoder_uses_it(backend, where):
 @pytest.mark.parametrize("rs,st", FLAGS)
 def test_shapes_of_every_flag_combination(rs, st):
     x, h0, params = _problem()
-    res = recurrent_forward(x, params, h0, return_sequences=rs, return_state=st)
+    res = recurrent_forward(x, params, (h0,), return_sequences=rs, return_state=st)
     assert len(res) == (3 if st else 2)
     assert isinstance(res[-1], dict)
     assert res[0].shape == ((T, B, H) if rs else (B, H))
-    if st:
-        assert res[1].shape == (B, H)
+    if st:                                      # the state is a tuple: (h_T,) for Elman
+        assert isinstance(res[1], tuple) and len(res[1]) == 1
+        assert res[1][0].shape == (B, H)
 
 
 @pytest.mark.parametrize("rs,st", FLAGS)
 def test_outputs_are_the_states_of_rnn_forward(rs, st):
     x, h0, params = _problem()
-    h, _ = labrnn.rnn_forward(x, params, h0)
-    res = recurrent_forward(x, params, h0, return_sequences=rs, return_state=st)
+    h, (h_T,), _ = labrnn.rnn_forward(x, params, (h0,))
+    np.testing.assert_array_equal(h_T, h[-1])
+    res = recurrent_forward(x, params, (h0,), return_sequences=rs, return_state=st)
     np.testing.assert_array_equal(res[0], h if rs else h[-1])
     if st:
-        np.testing.assert_array_equal(res[1], h[-1])
+        np.testing.assert_array_equal(res[1][0], h[-1])
 
 
 def test_default_flags_and_h0_match_keras_defaults():
     x, _, params = _problem()
     out, cache = recurrent_forward(x, params)            # sequences on, state off
-    h, _ = labrnn.rnn_forward(x, params)                  # h0 = 0
+    h, _, _ = labrnn.rnn_forward(x, params)               # h0 = 0
     np.testing.assert_array_equal(out, h)
     assert cache["return_sequences"] is True and cache["return_state"] is False
 
@@ -126,8 +131,8 @@ def test_extra_parameters_such_as_an_output_layer_are_ignored():
 def test_numpy_and_array_api_strict_agree():
     x, h0, params = _problem()
     xs, h0s, ps = _problem(xp=array_api_strict, device=array_api_strict.Device("device1"))
-    out, state, _ = recurrent_forward(x, params, h0, return_state=True)
-    outs, states, _ = recurrent_forward(xs, ps, h0s, return_state=True)
+    out, (state,), _ = recurrent_forward(x, params, (h0,), return_state=True)
+    outs, (states,), _ = recurrent_forward(xs, ps, (h0s,), return_state=True)
     np.testing.assert_allclose(to_numpy(outs), out, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(to_numpy(states), state, rtol=1e-13, atol=1e-14)
 
@@ -135,14 +140,15 @@ def test_numpy_and_array_api_strict_agree():
 def test_backward_of_sequence_and_last_only_agree_when_only_the_last_step_counts():
     x, h0, params = _problem()
     g = np.random.default_rng(3).normal(size=(B, H))
-    _, c_last = recurrent_forward(x, params, h0, return_sequences=False)
-    _, c_seq = recurrent_forward(x, params, h0, return_sequences=True)
+    _, c_last = recurrent_forward(x, params, (h0,), return_sequences=False)
+    _, c_seq = recurrent_forward(x, params, (h0,), return_sequences=True)
     dseq = np.zeros((T, B, H))
     dseq[-1] = g
     a = recurrent_backward(g, c_last)
     b = recurrent_backward(dseq, c_seq)
     np.testing.assert_allclose(a[0], b[0])
-    np.testing.assert_allclose(a[1], b[1])
+    assert isinstance(a[1], tuple) and len(a[1]) == len(b[1]) == 1
+    np.testing.assert_allclose(a[1][0], b[1][0])
     for k in a[2]:
         np.testing.assert_allclose(a[2][k], b[2][k])
 
@@ -159,9 +165,9 @@ def test_non_boolean_flags_are_refused_with_the_flag_named(flag, bad):
 
 def test_numpy_booleans_are_accepted():
     x, _, params = _problem()
-    out, state, _ = recurrent_forward(x, params, return_sequences=np.bool_(False),
-                                      return_state=np.bool_(True))
-    assert out.shape == (B, H) and state.shape == (B, H)
+    out, (h_T,), _ = recurrent_forward(x, params, return_sequences=np.bool_(False),
+                                       return_state=np.bool_(True))
+    assert out.shape == (B, H) and h_T.shape == (B, H)
 
 
 def test_unknown_keyword_is_a_type_error():
@@ -185,15 +191,30 @@ def test_dout_of_the_wrong_shape_names_the_flag():
 def test_dstate_without_return_state_is_refused():
     x, _, params = _problem()
     out, cache = recurrent_forward(x, params)
-    with pytest.raises(ValueError, match="return_state=False"):
-        recurrent_backward(np.ones((T, B, H)), cache, dstate=np.ones((B, H)))
+    with pytest.raises(ValueError, match="dstate_T was given, but the forward pass had "
+                                         "return_state=False"):
+        recurrent_backward(np.ones((T, B, H)), cache, dstate_T=(np.ones((B, H)),))
 
 
 def test_dstate_of_the_wrong_shape():
     x, _, params = _problem()
     _, _, cache = recurrent_forward(x, params, return_state=True)
-    with pytest.raises(ShapeError, match=r"dstate must have shape \(B=3, H=4\)"):
-        recurrent_backward(None, cache, dstate=np.ones((B, H + 1)))
+    with pytest.raises(ShapeError, match=r"dstate_T\[0\] \(h\) must have shape \(B=3, H=4\), "
+                                         r"received \(3, 5\)"):
+        recurrent_backward(None, cache, dstate_T=(np.ones((B, H + 1)),))
+
+
+@pytest.mark.parametrize("rs", [True, False])
+def test_a_bare_state_array_is_refused_with_the_tuple_named(rs):
+    x, h0, params = _problem()
+    with pytest.raises(TypeError, match=r"state0 of an elman cell must be the tuple \(h,\) of "
+                                        r"\(B, H\) arrays, received a single array of shape "
+                                        r"\(3, 4\); wrap the array: state0=\(h,\)"):
+        recurrent_forward(x, params, h0)
+    _, _, cache = recurrent_forward(x, params, return_sequences=rs, return_state=True)
+    with pytest.raises(TypeError, match=r"dstate_T of an elman cell must be the tuple \(h,\) "
+                                        r".* received a single array of shape \(3, 4\)"):
+        recurrent_backward(None, cache, dstate_T=np.ones((B, H)))
 
 
 def test_nothing_to_backpropagate():
@@ -205,7 +226,7 @@ def test_nothing_to_backpropagate():
 
 def test_a_foreign_cache_is_refused():
     x, _, params = _problem()
-    _, rnn_cache = labrnn.rnn_forward(x, params)
+    _, _, rnn_cache = labrnn.rnn_forward(x, params)
     with pytest.raises(TypeError, match="cache must be the last value returned by "
                                         "recurrent_forward"):
         recurrent_backward(np.ones((T, B, H)), rnn_cache)
@@ -221,7 +242,8 @@ def test_gradient_on_another_device_is_refused():
 
 def test_input_errors_come_from_the_cell():
     _, _, params = _problem()
-    with pytest.raises(ShapeError, match=r"x must have shape \(T, B, D=2\)"):
+    with pytest.raises(ShapeError, match=r"x must be a time-major sequence of shape \(T, B, D\), "
+                                         r"received a single array of shape \(3, 2\)"):
         recurrent_forward(np.ones((B, D)), params)
 
 

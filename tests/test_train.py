@@ -48,11 +48,12 @@ def test_sequence_loss_and_grads_gradcheck(backend, loss, many_to_one, masked, a
     value, grads, h_T, dh0 = labrnn.sequence_loss_and_grads(params, inp["x"], y, loss, inp["h0"], m,
                                                             act, many_to_one)
     assert isinstance(value, float) and set(grads) == set(PARAMS)
-    h, _ = labrnn.rnn_forward(inp["x"], params, inp["h0"], act)
+    h, (h_T2,), _ = labrnn.rnn_forward(inp["x"], params, (inp["h0"],), activation=act)
     np.testing.assert_array_equal(backend.to_numpy(h_T), backend.to_numpy(h)[-1])
+    np.testing.assert_array_equal(backend.to_numpy(h_T), backend.to_numpy(h_T2))
 
     def f(d):   # the network's loss from forward pieces only
-        h = labrnn.rnn_forward(inp["x"], d, d["h0"], act)[0]
+        h = labrnn.rnn_forward(inp["x"], d, (d["h0"],), activation=act)[0]
         z = labrnn.affine_forward(h[-1, ...] if many_to_one else h, d["W_hy"], d["b_y"])[0]
         return LOSSF[loss](z, y, m)[0]
 
@@ -69,7 +70,7 @@ def test_many_to_one_reads_only_the_last_state(backend):
     params = {k: inp[k] for k in PARAMS}
     y = backend.asarray(np.array([0, 2]))
     v1, g1, _, _ = labrnn.sequence_loss_and_grads(params, inp["x"], y, many_to_one=True)
-    h, _ = labrnn.rnn_forward(inp["x"], params)
+    h, _, _ = labrnn.rnn_forward(inp["x"], params)
     z, _ = labrnn.affine_forward(h[-1, ...], params["W_hy"], params["b_y"])
     v2, _ = labrnn.softmax_cross_entropy(z, y)
     assert v1 == pytest.approx(float(v2), rel=1e-14)

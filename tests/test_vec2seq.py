@@ -61,6 +61,10 @@ def test_step_fn_reproduces_teacher_forcing(cell):
     logits, _ = vec2seq_forward(v, np.concatenate([[[BOS]], tgt[:-1]]), p, cell)
     step = make_step_fn(p, cell)
     state, _ = vec2seq_encode(v, p, cell)
+    assert isinstance(state, tuple) and len(state) == (2 if cell == "lstm" else 1)
+    assert state[0].shape == (1, H)
+    if cell == "lstm":                              # the pair (h_0, 0)
+        assert np.all(state[1] == 0.0)
     token = BOS
     for t in range(tgt.shape[0]):
         lp, state = step(state, token)

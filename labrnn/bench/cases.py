@@ -184,11 +184,11 @@ def make_inputs(case, dtype="float64", seed=0):
     gradient arriving at the output (``(T, B, H)``, ``(T, B, 2H)`` for ``"bidir"``,
     ``(B, H)`` for ``"attention"``), or ``ids (T + 1, B)`` for ``"charlm"``.
     """
-    from ..attention import init_attention
-    from ..bidirectional import init_bidirectional
+    from ..layers.attention import init_attention
+    from ..models.bidirectional import init_bidirectional
     from ..cells import init_cell
     from ..paramtree import with_prefix
-    from ..stacked import init_stacked
+    from ..models.stacked import init_stacked
 
     rng = np.random.default_rng([seed, 7])
     T, B, D, H = case.T, case.B, case.D, case.H

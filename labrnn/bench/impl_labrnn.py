@@ -57,12 +57,23 @@ def _model(case, params):
     if case.kind in ("cell", "overhead"):
         return (lambda x: adapter.forward(cell, x, params)), adapter.backward
     if case.kind == "stacked":
-        return ((lambda x: stacked_forward(x, params, cell=cell)), stacked_backward)
+        def fwd(x):
+            y, _, cache = stacked_forward(x, params, cell=cell)
+            return y, cache
+
+        def bwd(dout, cache):
+            dx, _, grads = stacked_backward(dout, cache)
+            return dx, grads
+        return fwd, bwd
     if case.kind == "bidir":
+        def fwd(x):
+            y, _, cache = bidirectional_forward(x, params, cell=cell)
+            return y, cache
+
         def bwd(dout, cache):
             dx, _, grads = bidirectional_backward(dout, cache)
             return dx, grads
-        return (lambda x: bidirectional_forward(x, params, cell=cell)), bwd
+        return fwd, bwd
     enc, att = subparams(params, "enc."), subparams(params, "att.")
 
     def fwd(x):
@@ -82,7 +93,7 @@ def _model(case, params):
 
 def _charlm(case, params, ids):
     from ..apps.charlm import loss_and_grads
-    from ..optim import Adam
+    from ..training.optim import Adam
     opt = Adam()
 
     def step():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cells import SequenceCache
 from . import adapter
 from .cases import Case, make_inputs
 
@@ -32,6 +33,9 @@ def _walk(obj, out):
     elif isinstance(obj, (tuple, list)):
         for v in obj:
             _walk(v, out)
+    elif isinstance(obj, SequenceCache):
+        for name in SequenceCache.__slots__:
+            _walk(getattr(obj, name, None), out)
 
 
 def labrnn_activation_bytes(case, dtype="float32"):

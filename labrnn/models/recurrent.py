@@ -189,7 +189,12 @@ def recurrent_backward(dout, cache, dstate_T=None):
     T, B, _ = inner.x.shape
     H = inner.states[0].shape[-1]
     if cache["return_sequences"] or dout is None:
-        return c.backward(dout, inner, dstate_T)
+        try:
+            return c.backward(dout, inner, dstate_T)
+        except ShapeError as exc:
+            if not str(exc).startswith("dout "):
+                raise
+            raise ShapeError(f"{exc} (the forward pass had return_sequences=True)") from None
     # Without return_sequences ``out`` is the final h: its gradient joins dstate_T's.
     xp = namespace(dout, inner.x, names=["dout", "the layer's inputs"])
     check_float("dout", dout, inner.x.dtype)
