@@ -122,5 +122,5 @@ def test_unknown_cells_and_foreign_caches_are_refused():
     # and one cell's cache is refused by another cell's backward pass
     _, _, cache = labrnn.rnn_forward(np.zeros((2, 1, 2)), init_cell("elman", 2, 3))
     with pytest.raises(TypeError, match="cache comes from an elman cell, but this is the "
-                       "backward pass of a lstm cell"):
+                       "backward pass of an lstm cell"):
         labrnn.lstm_backward(np.zeros((2, 1, 3)), cache)

@@ -77,8 +77,14 @@ class SequenceCache:
 
 
 def _a(word):
-    """``"a lstm"`` -> ``"an lstm"``: the article of a cell's name."""
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+    """``"lstm"`` -> ``"an lstm"``, ``"gru"`` -> ``"a gru"``: the article of a cell's name.
+
+    "an" before a vowel, and before a name without vowels (an acronym read letter by
+    letter, such as "lstm") whose first letter is spoken with a vowel sound ("el").
+    """
+    w = word.lower()
+    spelled = not any(ch in "aeiouy" for ch in w)
+    return ("an " if w[:1] in "aeiou" or (spelled and w[:1] in "fhlmnrsx") else "a ") + word
 
 
 def _describe(obj):
