@@ -712,10 +712,9 @@ def stacked_from_keras(layers, cell, reset="after"):
             p = _labelled(label, bidirectional_from_keras, w, cell, reset)
         else:
             p = _labelled(label, _FROM_KERAS[cell], w, reset)
-        first = p["fw.W_xh" if cell == "elman" else "fw.W_x"] if bi else \
-            p["W_xh" if cell == "elman" else "W_x"]
-        H = p["fw.W_hh" if cell == "elman" else "fw.W_h"].shape[1] if bi else \
-            p["W_hh" if cell == "elman" else "W_h"].shape[1]
+        c, pre = get_cell(cell), "fw." if bi else ""
+        first = p[pre + c.input_weights[0]]
+        H = p[pre + c.recurrent_weight].shape[1]
         D = first.shape[1]
         if prev_H is not None:
             ok = (2 * prev_H, prev_H) if bi else (prev_H,)
