@@ -351,6 +351,9 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None):
         states.append(new)
         caches.append(cache_t)
     stacked = tuple(xp.stack([s[k] for s in states], axis=0) for k in range(len(s0)))
+    # A step cache that IS the new hidden state (the Elman cell's h_t) is kept once, as a
+    # view of the stacked states, not as a second copy of every h_t (chapter 4's memory).
+    caches = [stacked[0][t, ...] if c is states[t][0] else c for t, c in enumerate(caches)]
     out = stacked[0]
     if mask is not None:
         out = xp.where(mask, out, xp.zeros_like(out[:1, ...]))  # padded outputs are zero
