@@ -1506,7 +1506,7 @@ def rmsprop_update(param, grad, state, lr, rho, eps):
     return param - lr * grad / (np.sqrt(state) + eps), state.copy()
 ''', "changed its input `state` in place", None),
         "seasonal_naive_errors": ('''\
-from labrnn import forecast as fc
+from labrnn.lab import forecast as fc
 
 def _errors(series, test_start, horizons, season):
     N = len(series)
@@ -1521,7 +1521,7 @@ def seasonal_naive_errors(series, test_start, horizons, season=12):
 ''', "uses labrnn's own implementation", "labrnn-implementation"),
         "ctc_alpha": ('''\
 def ctc_alpha(log_probs, target, blank=0):
-    module = __import__("labrnn." + "ctc", fromlist=["x"])
+    module = __import__("labrnn.training." + "ctc", fromlist=["x"])
     return np.asarray(getattr(module, "ctc_" + "alpha")(log_probs, target, blank=blank))
 ''', "it called labrnn.training.ctc.ctc_alpha", "labrnn-implementation"),
     },

@@ -194,7 +194,8 @@ def test_numpy_models_without_mistakes_equal_labrnn():
 
 
 def test_part3_models_without_mistakes_equal_labrnn():
-    from labrnn import attention, bidirectional, masking, recurrent
+    from labrnn.layers import attention, masking
+    from labrnn.models import bidirectional, recurrent
     from labrnn.paramtree import subparams
     rng = np.random.default_rng(1)
     # The merge of two real RNN runs (over the padding too) is labrnn's bidirectional layer.
@@ -202,11 +203,11 @@ def test_part3_models_without_mistakes_equal_labrnn():
     x = rng.normal(size=(T, B, D))
     lengths = part3._lengths(rng, T, B)
     params = bidirectional.init_bidirectional("elman", D, H, seed=0)
-    h_fw = recurrent.recurrent_forward(x, subparams(params, "fw."), None, "tanh")[0]
+    h_fw = recurrent.recurrent_forward(x, subparams(params, "fw."), None, activation="tanh")[0]
     h_bw_rev = recurrent.recurrent_forward(masking.reverse_padded(x, lengths),
-                                           subparams(params, "bw."), None, "tanh")[0]
+                                           subparams(params, "bw."), None, activation="tanh")[0]
     for merge in ("concat", "sum"):
-        y, _ = bidirectional.bidirectional_forward(x, params, lengths=lengths, merge=merge)
+        y, _, _ = bidirectional.bidirectional_forward(x, params, lengths=lengths, merge=merge)
         np.testing.assert_allclose(part3._np_bidir(h_fw, h_bw_rev, lengths, merge), y,
                                    rtol=1e-12, atol=1e-12)
     # The attention model without mistakes is labrnn.attention_forward's alpha.
@@ -429,7 +430,7 @@ def test_report_scans_cells_for_code_that_changes_modules():
 
 # ------------------------------------------------------------------ Parts IV and V references
 def test_part45_references_agree_with_labrnn_brute_force_and_differences():
-    from labrnn import ctc
+    from labrnn.training import ctc
     from labrnn.training.gradcheck import numerical_gradient
     rng = np.random.default_rng(45)
     # the CTC model without mistakes is labrnn.training.ctc.ctc_alpha, and its end is the brute force
