@@ -12,8 +12,10 @@ kernels that take the array namespace ``xp`` and check nothing:
 ``step_back(xp, dstate, state_prev, cache_t, params, v) -> (dax_t, dstate_prev, rec_t)``
     its backward: the gradient of ``ax_t``, of the previous state, and what the
     recurrent weights' gradient needs (``rec_t``);
-``grads(xp, dax, recs, x, s_prev, s_new, caches, pcache, params, v) -> grads``
-    every parameter gradient after the time loop, one matrix product per matrix.
+``grads(xp, dax, recs, s_prev, s_new, caches, params, v) -> grads``
+    the other parameters' gradients after the time loop (the recurrent weights':
+    one matrix product per matrix); those of the input projection come from
+    :meth:`Cell.project_back`.
 
 ``v`` is the cell's *variant* (a dict such as ``{"peephole": True}``), read from the
 parameters' keys (:meth:`Cell.variant`) so that it cannot disagree with them, plus
@@ -48,12 +50,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import device_of, namespace
+from ..backend import device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
 
-__all__ = ["Cell", "SequenceCache", "run_forward", "run_backward", "as_state"]
+__all__ = ["Cell", "SequenceCache", "run_forward", "run_backward", "as_state",
+           "check_one_array"]
 
 
 class SequenceCache:
@@ -78,7 +81,10 @@ class SequenceCache:
 
 def _a(word):
     """``"a lstm"`` -> ``"an lstm"``: the article of a cell's name."""
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+    w = word.lower()
+    # a vowel, or an initialism read letter by letter from "el", "en", ... ("an lstm")
+    an = w[:1] in "aeiou" or (w[:1] in "fhlmnrsx" and not any(ch in "aeiou" for ch in w))
+    return ("an " if an else "a ") + word
 
 
 def _describe(obj):
@@ -89,10 +95,24 @@ def _describe(obj):
     return f"a {type(obj).__name__}"
 
 
-def as_state(cell, name, state, B, H, dtype, xp_of=None):
+def check_one_array(what, name, a):
+    """A step function's ``h_prev`` must be ONE array (the step wraps it in ``(h,)`` itself)."""
+    if not hasattr(a, "shape"):
+        hint = ""
+        if isinstance(a, (tuple, list)):
+            hint = (f"; the step takes the array itself: pass {name}=state[0]" if len(a) == 1
+                    else " - is that an LSTM state (h, c)?")
+        raise TypeError(f"{name} of {what} must be ONE array h of shape (B, H), received "
+                        f"{_describe(a)}{hint}")
+    return a
+
+
+def as_state(cell, name, state, B, H, dtype, xp_of=None, labels=None, x_name="x"):
     """Check a state (or a state gradient) of ``cell``: a tuple of ``(B, H)`` arrays.
 
     ``None`` entries are allowed (they stand for zeros) and kept. Returns a tuple.
+    ``labels`` (one per entry) name the entries in messages (default ``name[k] (h)``),
+    ``x_name`` the array ``xp_of`` whose namespace and device they must share.
     """
     parts = cell.state_names
     want = "(" + ", ".join(parts) + (",)" if len(parts) == 1 else ")")
@@ -107,12 +127,12 @@ def as_state(cell, name, state, B, H, dtype, xp_of=None):
                         f"arrays, received {_describe(state)}{hint}")
     out = []
     for k, (sym, a) in enumerate(zip(parts, state)):
-        label = f"{name}[{k}] ({sym})"
+        label = f"{name}[{k}] ({sym})" if labels is None else labels[k]
         if a is None:
             out.append(None)
             continue
         if xp_of is not None:
-            namespace(xp_of, a, names=["x", label])
+            namespace(xp_of, a, names=[x_name, label])
         check_float(label, a, dtype)
         check_shape(label, a, (("B", B), ("H", H)))
         check_finite(label, a)
@@ -194,17 +214,22 @@ class Cell:
                              f"shape {want}, received {tuple(Wh.shape)}")
         H = Wh.shape[1]
         W_in = params[self.input_weights[0]]
+        D_known = D is not None             # from x; otherwise read off the input weight itself
         if D is None:
             D = W_in.shape[-1] if W_in.ndim == 2 else None
         for k, shape in self.shapes(D, H, **v).items():
             got = tuple(params[k].shape)
             if got != tuple(shape):
-                hint = ""
+                hint, want, sizes = "", str(tuple(shape)), f"D={D} inputs and H={H} units"
                 if len(got) == 2 and got[::-1] == tuple(shape):
                     hint = " (it looks transposed: the book stores W as (out, in))"
-                raise ShapeError(f"params[{k!r}] of {_a(self.name)} cell with D={D} inputs and "
-                                 f"H={H} units must have shape {tuple(shape)}, received "
-                                 f"{got}{hint}")
+                elif k == self.input_weights[0] and not D_known:
+                    want, sizes = f"({shape[0]}, D)", f"H={H} units"
+                elif k == self.input_weights[0] and len(got) == 2 and got[0] == shape[0]:
+                    hint = (f" (x has D={D} features per step, these parameters were made "
+                            f"for D={got[1]})")
+                raise ShapeError(f"params[{k!r}] of {_a(self.name)} cell with {sizes} must have "
+                                 f"shape {want}, received {got}{hint}")
         for k in names:
             check_finite(f"params[{k!r}]", params[k])
         return dtype, D, H, v
@@ -267,7 +292,7 @@ class Cell:
         mask, tmin = None, T
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(np.min(np.asarray(lengths)))
+            tmin = int(np.min(to_numpy(lengths)))
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
@@ -304,10 +329,12 @@ class Cell:
             as_state(self, "dstate_T", dstate_T, B, H, dtype, cache.x)
         return run_backward(self, cache.xp, dout, cache, dT)
 
-    def step_forward(self, x_t, state, params, **options):
+    def step_forward(self, x_t, state, params, *, labels=None, **options):
         """One checked step: ``x_t`` (B, D) and a state tuple -> ``(new_state, cache)``.
 
         The same computation as :meth:`forward` over a sequence of one step.
+        ``labels``: how messages name the state's entries (default ``state[k] (h)``;
+        ``("h_prev",)`` for a step function that takes the array itself).
         """
         if not hasattr(x_t, "shape") or x_t.ndim != 2:
             raise ShapeError(f"x_t must be the inputs of one time step, shape (B, D), "
@@ -315,13 +342,23 @@ class Cell:
         xp = namespace(x_t, names=["x_t"])
         if not isinstance(state, (tuple, list)):
             as_state(self, "state", state, x_t.shape[0], None, x_t.dtype)
+        Wh = params.get(self.recurrent_weight) if isinstance(params, dict) else None
+        if hasattr(Wh, "shape") and Wh.ndim == 2:     # blame `state`, not forward's `state0`
+            check_float("x_t", x_t, Wh.dtype)
+            as_state(self, "state", state, x_t.shape[0], Wh.shape[-1], Wh.dtype, x_t, labels,
+                     x_name="x_t")
         _, final, cache = self.forward(xp.expand_dims(x_t, axis=0), params, tuple(state),
                                        **options)
         return final, cache
 
-    def step_backward(self, dstate, cache):
+    def step_backward(self, dstate, cache, *, labels=None):
         """Backward of :meth:`step_forward`: ``dstate`` (a tuple like the state, ``None``
-        entries for zero) -> ``(dx_t, dstate_prev, grads)``."""
+        entries for zero) -> ``(dx_t, dstate_prev, grads)``. ``labels`` as in
+        :meth:`step_forward` (default ``dstate[k] (h)``)."""
+        if isinstance(cache, SequenceCache) and cache.cell.name == self.name:
+            B, H = cache.states[0].shape[1:]
+            as_state(self, "dstate", dstate, B, H, cache.x.dtype, cache.x, labels,
+                     x_name="the forward step's x_t")
         dx, dprev, grads = self.backward(None, cache, dstate)
         return dx[0, ...], dprev, grads
 
@@ -378,16 +415,16 @@ def run_backward(cell, xp, dout, cache, dstate_T):
         carry.append(d)
     carry = tuple(carry)
     daxs, recs = [None] * T, [None] * T
+    mf = None if mask is None else xp.astype(mask, x.dtype)
     for t in range(T - 1, -1, -1):
         prev = tuple(s0[k] if t == 0 else S[k][t - 1, ...] for k in range(len(s0)))
         if h_mask is not None:
             prev = (prev[0] * h_mask,) + prev[1:]
         d_h = carry[0] if dout is None else carry[0] + dout[t, ...]
         if mask is not None and t >= tmin:                        # eq. masked-state, backward
-            m = mask[t, ...]
-            keep = tuple(xp.where(m, xp.zeros_like(c), c) for c in carry)
-            dnew = (xp.where(m, d_h, xp.zeros_like(d_h)),) + tuple(
-                xp.where(m, c, xp.zeros_like(c)) for c in carry[1:])
+            m, nm = mf[t, ...], 1.0 - mf[t, ...]                  # (B, 1): 1 where real
+            keep = tuple(c * nm for c in carry)                   # a frozen state passes back
+            dnew = (d_h * m,) + tuple(c * m for c in carry[1:])
         else:
             keep, dnew = None, (d_h,) + carry[1:]
         daxs[t], dprev, recs[t] = cell.step_back(xp, dnew, prev, cache.caches[t], params, v)
