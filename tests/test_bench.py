@@ -313,3 +313,19 @@ def test_without_torch_the_suite_times_labrnn_and_says_why(monkeypatch):
     table = runner.compare_table({"notes": notes, "ratios": [], "results": [], "workers": [],
                                   "dtype": "float32"})
     assert "torch: not installed" in table and "no ratios" in table
+
+
+def test_masking_benchmark_times_every_layout_and_reports_ratios(tmp_path):
+    from labrnn.bench import masking
+    assert masking.lengths_for("full", 10, 4) is None
+    np.testing.assert_array_equal(masking.lengths_for("worst", 10, 4), [1, 4, 7, 10])
+    assert masking.lengths_for("padded", 10, 3).min() == 5
+    r = masking.measure("gru", T=6, B=3, D=2, H=2, rounds=2, min_round_s=0.001)
+    assert set(r["median_s"]) == set(masking.LAYOUTS)
+    assert r["ratio_worst"] == r["median_s"]["worst"] / r["median_s"]["full"] > 0
+    out = tmp_path / "m.json"
+    assert masking.main(["--cells", "elman", "--T", "5", "--B", "2", "--D", "2", "--H", "2",
+                         "--rounds", "1", "--min-round-s", "0.001", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["benchmark"] == "masking" and record["results"][0]["cell"] == "elman"
+    assert "machine" in record and "versions" in record

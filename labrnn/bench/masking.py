@@ -76,6 +76,7 @@ def measure(cell, T=200, B=32, D=64, H=128, rounds=5, min_round_s=0.2, dtype="fl
 
 
 def main(argv=None):
+    """Command line: time every cell, write the JSON (``--out``) and print the ratios."""
     ap = argparse.ArgumentParser(prog="python -m labrnn.bench.masking", description=__doc__.split(
         "\n")[0])
     ap.add_argument("--cells", nargs="*", default=list(CELLS))
