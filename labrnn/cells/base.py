@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import device_of, namespace, to_numpy
+from ..backend import from_numpy, device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
 from ..validate import check_finite, check_float, check_nonempty, check_params, check_shape
@@ -68,7 +68,7 @@ class SequenceCache:
     """
 
     __slots__ = ("cell", "variant", "x", "params", "state0", "states", "caches", "pcache",
-                 "mask", "tmin", "h_mask", "xp")
+                 "mask", "tmin", "h_mask", "xp", "lengths")
 
     def __init__(self, **kw):
         for k, val in kw.items():
@@ -180,6 +180,15 @@ class Cell:
     def param_names(self, **variant):
         raise NotImplementedError
 
+    def bounded(self, v):
+        """True when the states stay finite whatever the inputs (tanh/sigmoid-bounded).
+
+        A padded batch of a bounded cell runs on through the padded steps and reads each
+        sequence's final state at its own last step (no mask inside the loop); other cells
+        (a ReLU Elman cell, whose states could overflow in a long padding) freeze the state.
+        """
+        return False
+
     def shapes(self, D, H, **variant):
         """``{name: shape}`` of every parameter for ``D`` inputs and ``H`` units."""
         raise NotImplementedError
@@ -289,10 +298,11 @@ class Cell:
         if any(s is None for s in s0):
             zeros = xp.zeros((B, H), dtype=dtype, device=device_of(x))
             s0 = tuple(zeros if s is None else s for s in s0)
-        mask, tmin = None, T
+        mask, tmin, host = None, T, None
         if lengths is not None:
             lengths = check_lengths(lengths, T, B, x)
-            tmin = int(np.min(to_numpy(lengths)))
+            host = np.asarray(to_numpy(lengths)).astype(np.int64)
+            tmin = int(host.min())
             if tmin < T:
                 mask = sequence_mask(lengths, T)[..., None]           # (T, B, 1) bool
         if h_mask is not None:
@@ -300,7 +310,7 @@ class Cell:
             check_float("h_mask", h_mask, dtype)
             check_shape("h_mask", h_mask, (("B", B), ("H", H)))
             check_finite("h_mask", h_mask)
-        return run_forward(self, xp, x, params, v, s0, mask, tmin, h_mask)
+        return run_forward(self, xp, x, params, v, s0, mask, tmin, h_mask, host)
 
     def backward(self, dout, cache, dstate_T=None):
         """Backpropagation through time for :meth:`forward`: ``(dx, dstate0, grads)``.
@@ -367,21 +377,28 @@ class Cell:
 
 
 # ---------------------------------------------------------------- the one time loop
-def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None):
+def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, lengths=None):
     """The time loop of every cell, unchecked: ``(out, final_state, cache)``.
 
-    ``s0`` a tuple of (B, H) arrays; ``mask`` (T, B, 1) bool or ``None``; the state
-    freezes where the mask is False (only steps ``t >= tmin`` are masked).
+    ``s0`` a tuple of (B, H) arrays; ``mask`` (T, B, 1) bool or ``None`` with ``lengths``
+    the host integer lengths (B,). Equation ``masked-state`` freezes the state after each
+    sequence's end; two exact ways to compute it:
+
+    * a :meth:`Cell.bounded` cell runs on through the padded steps (their states are never
+      read) and takes each sequence's final state at its own last step, ``s_{L_b}``, so the
+      loop has no mask at all;
+    * any other cell freezes the state with the mask at the steps ``t >= tmin = min(lengths)``.
     """
-    T = x.shape[0]
+    T, B = x.shape[0], x.shape[1]
     tmin = T if tmin is None else tmin
+    runon = mask is not None and cell.bounded(v)
     ax, pcache = cell.project(xp, x, params, v)
     state = s0
     states, caches = [], []
     for t in range(T):
         s_in = state if h_mask is None else (state[0] * h_mask,) + state[1:]
         new, cache_t = cell.step(xp, ax[t, ...], s_in, params, v)
-        if mask is not None and t >= tmin:                       # eq. masked-state
+        if mask is not None and t >= tmin and not runon:         # eq. masked-state
             m = mask[t, ...]
             new = tuple(xp.where(m, n, p) for n, p in zip(new, state))
         state = new
@@ -394,9 +411,13 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None):
     out = stacked[0]
     if mask is not None:
         out = xp.where(mask, out, xp.zeros_like(out[:1, ...]))  # padded outputs are zero
+    if runon:                                                   # s_{L_b} of every sequence b
+        last = from_numpy((lengths - 1) * B + np.arange(B), like=x)
+        state = tuple(xp.take(xp.reshape(S, (T * B, S.shape[-1])), last, axis=0)
+                      for S in stacked)
     cache = SequenceCache(cell=cell, variant=v, x=x, params=dict(params), state0=s0,
                           states=stacked, caches=caches, pcache=pcache, mask=mask, tmin=tmin,
-                          h_mask=h_mask, xp=xp)
+                          h_mask=h_mask, xp=xp, lengths=lengths if runon else None)
     return out, state, cache
 
 
@@ -416,7 +437,21 @@ def run_backward(cell, xp, dout, cache, dstate_T):
     carry = tuple(carry)
     daxs, recs = [None] * T, [None] * T
     mf = None if mask is None else xp.astype(mask, x.dtype)
+    ends = {}
+    if cache.lengths is not None:
+        # Run-on padding: nothing after a sequence's end reached the loss, so its gradients
+        # there are exactly zero; dstate_T joins each sequence at its own last step.
+        if dout is not None:
+            dout = dout * mf
+        last = cache.lengths - 1
+        ends = {int(t): from_numpy((last == t)[:, None].astype(np.float64), like=x)
+                for t in np.unique(last)}
+        gT = carry
+        carry = tuple(xp.zeros_like(c) for c in carry)
+        mask = None                                   # no freezing inside the loop
     for t in range(T - 1, -1, -1):
+        if t in ends:
+            carry = tuple(c + g * ends[t] for c, g in zip(carry, gT))
         prev = tuple(s0[k] if t == 0 else S[k][t - 1, ...] for k in range(len(s0)))
         if h_mask is not None:
             prev = (prev[0] * h_mask,) + prev[1:]
@@ -440,6 +475,6 @@ def run_backward(cell, xp, dout, cache, dstate_T):
     dx, grads = cell.project_back(xp, dax, x, params, cache.pcache)
     grads.update(cell.grads(xp, flat(dax), recs, tuple(flat(s) for s in s_prev),
                             tuple(flat(s) for s in S), cache.caches, params, v))
-    if mask is not None:
-        dx = xp.where(mask, dx, xp.zeros_like(dx[:1, ...]))
+    if cache.mask is not None and cache.lengths is None:   # (run-on: already exactly zero)
+        dx = xp.where(cache.mask, dx, xp.zeros_like(dx[:1, ...]))
     return dx, carry, {k: grads[k] for k in params if k in grads}

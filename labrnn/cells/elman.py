@@ -47,6 +47,10 @@ class ElmanCell(Cell):
     recurrent_weight = "W_hh"
     options = {"activation": "tanh"}
 
+    def bounded(self, v):
+        """tanh and sigmoid states stay in [-1, 1]; ReLU and identity states can grow."""
+        return v["activation"] in ("tanh", "sigmoid")
+
     def variant(self, params, **options):
         v = super().variant(params, **options)
         _activation(v["activation"])                     # a clear error for an unknown name

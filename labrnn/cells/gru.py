@@ -99,6 +99,10 @@ class GRUCell(Cell):
     state_names = ("h",)
     gates = 3
 
+    def bounded(self, v):
+        """States stay finite: gates and candidates are squashed (a cell grows at most by 1 a step)."""
+        return True
+
     def variant_of(self, params):
         return {"reset": "after" if isinstance(params, dict) and "b_hn" in params else "before"}
 

@@ -77,6 +77,10 @@ class LNLSTMCell(Cell):
     gates = 4
     options = {"eps": 1e-5}
 
+    def bounded(self, v):
+        """States stay finite: gates and candidates are squashed (a cell grows at most by 1 a step)."""
+        return True
+
     def variant(self, params, **options):
         v = super().variant(params, **options)
         v["eps"] = _check_eps(v["eps"])

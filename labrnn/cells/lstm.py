@@ -110,6 +110,10 @@ class LSTMCell(Cell):
     state_names = ("h", "c")
     gates = 4
 
+    def bounded(self, v):
+        """States stay finite: gates and candidates are squashed (a cell grows at most by 1 a step)."""
+        return True
+
     def variant_of(self, params):
         return {"peephole": isinstance(params, dict) and "w_ci" in params}
 
