@@ -1,17 +1,20 @@
 """What every training script of :mod:`labrnn.apps` shares: where checkpoints go,
-a training loop with a progress bar, and the JSON log of a run."""
+a training loop with a progress bar, the JSON log of a run, writing a run, and the
+``train``/``evaluate`` command line of the small scripts."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import time
 from pathlib import Path
 
 from ..errors import NonFiniteError
+from ..training.checkpoint import save_checkpoint
 from ..training.optim import clip_by_global_norm
 
-__all__ = ["checkpoint_dir", "fit", "write_log", "loss_went_down"]
+__all__ = ["checkpoint_dir", "fit", "write_log", "save_run", "train_cli", "loss_went_down"]
 
 
 def checkpoint_dir(name, out=None) -> Path:
@@ -57,6 +60,39 @@ def write_log(path, record):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return path
+
+
+def save_run(name, stem, params, record, out=None):
+    """Write a run: the checkpoint ``<out>/<stem>.npz|.json`` (the record's config and
+    metrics) and the log ``<out>/log.json``; ``out`` defaults to ``checkpoints/<name>``."""
+    d = checkpoint_dir(name, out)
+    save_checkpoint(d / stem, params, config=record["config"], metrics=record["metrics"],
+                    wall_time_s=record["wall_time_s"])
+    write_log(d / "log.json", record)
+    return d
+
+
+def train_cli(name, doc, argv, config, train, load, evaluate_checkpoint):
+    """The command line of a small training script ``python -m labrnn.apps.<name>``:
+    ``train [--steps N] [--seed S] [--out DIR]`` runs ``train(steps, seed, out)``;
+    ``evaluate [--path P]`` prints ``evaluate_checkpoint(params, meta)`` of ``load(P)``
+    beside the stored metrics. ``config`` gives the defaults, ``doc`` the description."""
+    ap = argparse.ArgumentParser(prog=f"python -m labrnn.apps.{name}", description=doc.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train and write the checkpoint")
+    t.add_argument("--steps", type=int, default=config["steps"])
+    t.add_argument("--seed", type=int, default=config["seed"])
+    t.add_argument("--out", default=None, help=f"folder (default checkpoints/{name})")
+    e = sub.add_parser("evaluate", help="recompute the test metrics of a checkpoint")
+    e.add_argument("--path", default=None)
+    a = ap.parse_args(argv)
+    if a.cmd == "train":
+        _, rec = train(a.steps, a.seed, a.out)
+        print(rec["metrics"], f"wall time {rec['wall_time_s']} s")
+    else:
+        params, meta = load(a.path)
+        print(evaluate_checkpoint(params, meta), "stored:", meta["metrics"])
+    return 0
 
 
 def loss_went_down(losses, window=5):

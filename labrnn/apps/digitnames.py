@@ -19,18 +19,17 @@ recomputes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
 from ..backend import host_rng
-from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.checkpoint import load_checkpoint
 from ..datasets.digits import BOS, DIGIT_NAMES, EOS, NAME_VOCAB, decode_name, encode_names, load_split
 from ..models.decoding import beam_search, greedy_decode
 from ..training.optim import Adam
 from ..models.vec2seq import init_vec2seq, make_step_fn, vec2seq_encode, vec2seq_loss
-from .common import checkpoint_dir, fit, write_log
+from .common import checkpoint_dir, fit, save_run, train_cli
 
 __all__ = ["CONFIG", "MAX_LEN", "generate", "evaluate", "train", "load", "main"]
 
@@ -106,9 +105,7 @@ def train(steps=None, seed=None, out=None, progress=True, save=True, final_eval=
     record = {"config": cfg, "train_loss": losses, "metrics": metrics,
               "wall_time_s": round(seconds, 1)}
     if save:
-        o = checkpoint_dir("digitnames", out)
-        save_checkpoint(o / cell, params, config=cfg, metrics=metrics, wall_time_s=seconds)
-        write_log(o / "log.json", record)
+        save_run("digitnames", cell, params, record, out)
     return params, record
 
 
@@ -119,24 +116,9 @@ def load(path=None):
 
 def main(argv=None):
     """Command line: ``train [--steps N] [--seed S] [--out DIR]`` or ``evaluate [--path P]``."""
-    ap = argparse.ArgumentParser(prog="python -m labrnn.apps.digitnames",
-                                 description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="train and write the checkpoint")
-    t.add_argument("--steps", type=int, default=CONFIG["steps"])
-    t.add_argument("--seed", type=int, default=CONFIG["seed"])
-    t.add_argument("--out", default=None, help="folder (default checkpoints/digitnames)")
-    e = sub.add_parser("evaluate", help="recompute the test metrics of a checkpoint")
-    e.add_argument("--path", default=None)
-    a = ap.parse_args(argv)
-    if a.cmd == "train":
-        _, rec = train(a.steps, a.seed, a.out)
-        print(rec["metrics"], f"wall time {rec['wall_time_s']} s")
-    else:
-        params, meta = load(a.path)
-        print(evaluate(params, meta["config"]["cell"], meta["config"]["beam_width"]),
-              "stored:", meta["metrics"])
-    return 0
+    return train_cli("digitnames", __doc__, argv, CONFIG, train, load,
+                     lambda params, meta: evaluate(params, meta["config"]["cell"],
+                                                     meta["config"]["beam_width"]))
 
 
 if __name__ == "__main__":

@@ -17,17 +17,16 @@ Chapter 20 loads it to find the network's fixed points.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
 from ..cells import cell_forward, init_cell
-from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.checkpoint import load_checkpoint
 from ..lab.experiments import cell_loss_and_grads, evaluate_cell
 from ..lab.memory_tasks import flipflop_accuracy, flipflop_task
 from ..training.optim import Adam
-from .common import checkpoint_dir, fit, write_log
+from .common import checkpoint_dir, fit, save_run, train_cli
 
 __all__ = ["CONFIG", "test_set", "evaluate", "train", "main", "load", "hidden_states"]
 
@@ -85,9 +84,7 @@ def train(steps=None, seed=None, out=None, progress=True, save=True, **overrides
     record = {"config": cfg, "train_loss": losses, "test_curve": curve, "metrics": metrics,
               "wall_time_s": round(seconds, 1)}
     if save:
-        d = checkpoint_dir("flipflop", out)
-        save_checkpoint(d / "elman", params, config=cfg, metrics=metrics, wall_time_s=seconds)
-        write_log(d / "log.json", record)
+        save_run("flipflop", "elman", params, record, out)
     return params, record
 
 
@@ -98,22 +95,8 @@ def load(path=None):
 
 def main(argv=None):
     """Command line: ``train [--steps N] [--seed S] [--out DIR]`` or ``evaluate [--path P]``."""
-    ap = argparse.ArgumentParser(prog="python -m labrnn.apps.flipflop", description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="train and write the checkpoint")
-    t.add_argument("--steps", type=int, default=CONFIG["steps"])
-    t.add_argument("--seed", type=int, default=CONFIG["seed"])
-    t.add_argument("--out", default=None, help="folder (default checkpoints/flipflop)")
-    e = sub.add_parser("evaluate", help="recompute the test metric of a checkpoint")
-    e.add_argument("--path", default=None)
-    a = ap.parse_args(argv)
-    if a.cmd == "train":
-        _, rec = train(a.steps, a.seed, a.out)
-        print(rec["metrics"], f"wall time {rec['wall_time_s']} s")
-    else:
-        params, meta = load(a.path)
-        print(evaluate(params), "stored:", meta["metrics"])
-    return 0
+    return train_cli("flipflop", __doc__, argv, CONFIG, train, load,
+                     lambda params, meta: evaluate(params))
 
 
 if __name__ == "__main__":

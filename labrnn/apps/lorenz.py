@@ -24,20 +24,19 @@ median time at which free rollouts leave the true trajectories
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 
 from ..backend import host_rng
 from ..cells import init_cell
-from ..training.checkpoint import load_checkpoint, save_checkpoint
+from ..training.checkpoint import load_checkpoint
 from ..lab.dynamics import LORENZ_LYAPUNOV, divergence_time, lorenz_trajectories
 from ..lab.experiments import cell_loss_and_grads
 from ..layers.affine import affine_forward
 from ..training.optim import Adam
 from ..models.recurrent import recurrent_forward
-from .common import checkpoint_dir, fit, write_log
+from .common import checkpoint_dir, fit, save_run, train_cli
 
 __all__ = ["CONFIG", "MEAN", "SCALE", "DSCALE", "DT", "THRESHOLD", "WARMUP", "HORIZON",
            "data", "normalise", "denormalise", "rollout", "one_step_rmse", "evaluate",
@@ -156,9 +155,7 @@ def train(steps=None, seed=None, out=None, progress=True, save=True, **overrides
     record = {"config": cfg, "train_loss": losses, "metrics": metrics,
               "wall_time_s": round(seconds, 1)}
     if save:
-        d = checkpoint_dir("lorenz", out)
-        save_checkpoint(d / "gru", params, config=cfg, metrics=metrics, wall_time_s=seconds)
-        write_log(d / "log.json", record)
+        save_run("lorenz", "gru", params, record, out)
     return params, record
 
 
@@ -169,23 +166,8 @@ def load(path=None):
 
 def main(argv=None):
     """Command line: ``train [--steps N] [--seed S] [--out DIR]`` or ``evaluate [--path P]``."""
-    ap = argparse.ArgumentParser(prog="python -m labrnn.apps.lorenz",
-                                 description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="train and write the checkpoint")
-    t.add_argument("--steps", type=int, default=CONFIG["steps"])
-    t.add_argument("--seed", type=int, default=CONFIG["seed"])
-    t.add_argument("--out", default=None, help="folder (default checkpoints/lorenz)")
-    e = sub.add_parser("evaluate", help="recompute the test metrics of a checkpoint")
-    e.add_argument("--path", default=None)
-    a = ap.parse_args(argv)
-    if a.cmd == "train":
-        _, rec = train(a.steps, a.seed, a.out)
-        print(rec["metrics"], f"wall time {rec['wall_time_s']} s")
-    else:
-        params, meta = load(a.path)
-        print(evaluate(params), "stored:", meta["metrics"])
-    return 0
+    return train_cli("lorenz", __doc__, argv, CONFIG, train, load,
+                     lambda params, meta: evaluate(params))
 
 
 if __name__ == "__main__":
