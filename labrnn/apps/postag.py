@@ -41,7 +41,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..layers.activations import softmax
 from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..datasets.ud import UPOS, load_ud_splits, ud_files
 from ..layers.init import glorot_uniform

@@ -27,7 +27,6 @@ stops at ``eos`` (which is kept in the output) or after ``max_len`` tokens.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 

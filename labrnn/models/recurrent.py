@@ -56,7 +56,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import device_of, namespace
-from ..cells import SequenceCache, get_cell
+from ..cells import as_state, get_cell
 from ..errors import ShapeError
 from ..validate import check_bool, check_float, check_shape
 
@@ -196,19 +196,15 @@ def recurrent_backward(dout, cache, dstate_T=None):
                 raise
             raise ShapeError(f"{exc} (the forward pass had return_sequences=True)") from None
     # Without return_sequences ``out`` is the final h: its gradient joins dstate_T's.
-    xp = namespace(dout, inner.x, names=["dout", "the layer's inputs"])
+    namespace(dout, inner.x, names=["dout", "the layer's inputs"])
     check_float("dout", dout, inner.x.dtype)
     try:
         check_shape("dout", dout, (("B", B), ("H", H)))
     except ShapeError as exc:
         raise ShapeError(f"{exc} (the forward pass had return_sequences=False)") from None
-    n = len(c.state_names)
-    dT = (None,) * n if dstate_T is None else tuple(dstate_T) if isinstance(
-        dstate_T, (tuple, list)) and len(dstate_T) == n else dstate_T
-    if not isinstance(dT, tuple):
-        return c.backward(None, inner, dT)       # raises the cell's clear error
-    dT = ((dout if dT[0] is None else dT[0] + dout),) + dT[1:]
-    return c.backward(None, inner, dT)
+    dT = (None,) * len(c.state_names) if dstate_T is None else \
+        as_state(c, "dstate_T", dstate_T, B, H, inner.x.dtype, inner.x)
+    return c.backward(None, inner, ((dout if dT[0] is None else dT[0] + dout),) + dT[1:])
 
 
 def one_to_many_inputs(v, T, mode="first"):
