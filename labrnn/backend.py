@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 import array_api_compat as _compat
+import array_api_compat.numpy as _NUMPY
 
 from .errors import ArgumentTypeError, DeviceError, DTypeError
 
@@ -30,6 +31,9 @@ def namespace(*arrays, names=None):
     ``TypeError`` and a ``ValueError``) when every entry is ``None`` (naming them, e.g. "x is None; expected an array"). A required
     argument that may be ``None`` is checked with :func:`labrnn.validate.check_array`.
     """
+    if arrays and all(type(a) is np.ndarray or a is None for a in arrays) and \
+            any(a is not None for a in arrays):
+        return _NUMPY          # the common case, answered without array_api_compat's checks
     labels = list(names) if names is not None else [f"argument {i}" for i in range(len(arrays))]
     items = [(n, a) for n, a in zip(labels, arrays) if a is not None]
     if not items:
