@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import fast
 from ..backend import from_numpy, device_of, namespace, to_numpy
 from ..errors import ShapeError
 from ..layers.masking import check_lengths, sequence_mask
@@ -68,7 +69,7 @@ class SequenceCache:
     """
 
     __slots__ = ("cell", "variant", "x", "params", "state0", "states", "caches", "pcache",
-                 "mask", "tmin", "h_mask", "xp", "lengths")
+                 "mask", "tmin", "h_mask", "xp", "lengths", "fast")
 
     def __init__(self, **kw):
         for k, val in kw.items():
@@ -247,14 +248,16 @@ class Cell:
     def project(self, xp, x, params, v):
         """The input projection of all steps, ``x W_x^T + b`` (one GEMM), and its cache."""
         W, b = (params[k] for k in self.input_weights)
-        return xp.matmul(x, xp.matrix_transpose(W)) + b, None
+        T, B, D = x.shape
+        ax = xp.matmul(xp.reshape(x, (T * B, D)), xp.matrix_transpose(W)) + b   # one GEMM
+        return xp.reshape(ax, (T, B, ax.shape[-1])), None
 
     def project_back(self, xp, dax, x, params, pcache):
         """Backward of :meth:`project` from ``dax`` (T, B, G): ``(dx (T, B, D), grads)``."""
         W, b = self.input_weights
         T, B, D = x.shape
         dax2 = xp.reshape(dax, (T * B, dax.shape[-1]))
-        return (xp.matmul(dax, params[W]),
+        return (xp.reshape(xp.matmul(dax2, params[W]), (T, B, D)),
                 {W: xp.matmul(xp.matrix_transpose(dax2), xp.reshape(x, (T * B, D))),
                  b: xp.sum(dax2, axis=0)})
 
@@ -393,21 +396,28 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, l
     tmin = T if tmin is None else tmin
     runon = mask is not None and cell.bounded(v)
     ax, pcache = cell.project(xp, x, params, v)
-    state = s0
-    states, caches = [], []
-    for t in range(T):
-        s_in = state if h_mask is None else (state[0] * h_mask,) + state[1:]
-        new, cache_t = cell.step(xp, ax[t, ...], s_in, params, v)
-        if mask is not None and t >= tmin and not runon:         # eq. masked-state
-            m = mask[t, ...]
-            new = tuple(xp.where(m, n, p) for n, p in zip(new, state))
-        state = new
-        states.append(new)
-        caches.append(cache_t)
-    stacked = tuple(xp.stack([s[k] for s in states], axis=0) for k in range(len(s0)))
-    # A step cache that IS the new hidden state (the Elman cell's h_t) is kept once, as a
-    # view of the stacked states, not as a second copy of every h_t (chapter 4's memory).
-    caches = [stacked[0][t, ...] if c is states[t][0] else c for t, c in enumerate(caches)]
+    loop = None
+    if h_mask is None and (mask is None or runon):
+        loop = fast.loop_for(cell, v, x, B, s0[0].shape[-1])     # chapter 21: NumPy kernels
+    if loop is not None:
+        stacked, caches = loop.forward(ax, s0, params)
+        state = tuple(S[-1, ...].copy() for S in stacked)     # not views of the cache
+    else:
+        state = s0
+        states, caches = [], []
+        for t in range(T):
+            s_in = state if h_mask is None else (state[0] * h_mask,) + state[1:]
+            new, cache_t = cell.step(xp, ax[t, ...], s_in, params, v)
+            if mask is not None and t >= tmin and not runon:     # eq. masked-state
+                m = mask[t, ...]
+                new = tuple(xp.where(m, n, p) for n, p in zip(new, state))
+            state = new
+            states.append(new)
+            caches.append(cache_t)
+        stacked = tuple(xp.stack([s[k] for s in states], axis=0) for k in range(len(s0)))
+        # A step cache that IS the new hidden state (the Elman cell's h_t) is kept once, as a
+        # view of the stacked states, not as a second copy of every h_t (chapter 4's memory).
+        caches = [stacked[0][t, ...] if c is states[t][0] else c for t, c in enumerate(caches)]
     out = stacked[0]
     if mask is not None:
         out = xp.where(mask, out, xp.zeros_like(out[:1, ...]))  # padded outputs are zero
@@ -417,7 +427,7 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, l
                       for S in stacked)
     cache = SequenceCache(cell=cell, variant=v, x=x, params=dict(params), state0=s0,
                           states=stacked, caches=caches, pcache=pcache, mask=mask, tmin=tmin,
-                          h_mask=h_mask, xp=xp, lengths=lengths if runon else None)
+                          h_mask=h_mask, xp=xp, lengths=lengths if runon else None, fast=loop)
     return out, state, cache
 
 
@@ -449,6 +459,16 @@ def run_backward(cell, xp, dout, cache, dstate_T):
         gT = carry
         carry = tuple(xp.zeros_like(c) for c in carry)
         mask = None                                   # no freezing inside the loop
+    if getattr(cache, "fast", None) is not None:        # chapter 21: the same BPTT, fused
+        E = None
+        if ends:
+            E = np.zeros((T, B, 1), dtype=x.dtype)
+            E[cache.lengths - 1, np.arange(B), 0] = 1.0
+            carry = gT
+        dax, carry, rec = cache.fast.backward(dout, carry, E, cache.caches, params)
+        dx, grads = cell.project_back(xp, dax, x, params, cache.pcache)
+        grads.update(rec)
+        return dx, carry, {k: grads[k] for k in params if k in grads}
     for t in range(T - 1, -1, -1):
         if t in ends:
             carry = tuple(c + g * ends[t] for c, g in zip(carry, gT))

@@ -1,0 +1,132 @@
+"""The Elman cell's fast path (book chapters 4 and 21): equation ``rnn-state`` and BPTT.
+
+``h_t = f(x_t W_xh^T + b_h + h_{t-1} W_hh^T)`` with ``f`` tanh, ReLU or the identity,
+computed into one buffer ``Hs`` (T + 1, B, H) (``out = Hs[1:]``, ``h_{t-1} = Hs[t]``):
+one ``(B, H)`` array a step, as the generic loop keeps. Backward, equations
+``bptt-da`` and ``bptt-dh``: ``da_t = dh_t f'(h_t)``, ``dh_{t-1} = da_t W_hh``, and after
+the loop ``dW_hh = da^T h_{t-1}``. The NumPy kernel performs the generic loop's
+operations in the same order, so for tanh it gives the same numbers bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compiled import jit, sigmoid, tanh
+from .lstm import _zeros_or
+
+__all__ = ["supports", "Loop", "ACTIVATIONS"]
+
+#: the activations with a fast path, and their codes in the compiled kernels
+ACTIVATIONS = {"tanh": 0, "relu": 1, "identity": 2}
+
+
+def supports(v):
+    """tanh, ReLU and identity Elman cells (not the sigmoid one)."""
+    return v.get("activation") in ACTIVATIONS
+
+
+class Loop:
+    """The Elman time loop on NumPy; ``compiled=True`` runs the numba kernels."""
+
+    def __init__(self, v, compiled=False):
+        self.compiled = compiled
+        self.code = ACTIVATIONS[v["activation"]]
+
+    def forward(self, ax, s0, params):
+        """``ax`` (T, B, H); ``s0 = (h0,)``: ``((Hs[1:],), Hs)``."""
+        T, B, H = ax.shape
+        Hs = np.empty((T + 1, B, H), ax.dtype)
+        Hs[0] = s0[0]
+        W_hhT = np.ascontiguousarray(params["W_hh"].T)
+        if self.compiled:
+            _forward_kernel(ax, W_hhT, Hs, self.code)
+            return (Hs[1:],), Hs
+        for t in range(T):
+            h = Hs[t + 1]
+            np.matmul(Hs[t], W_hhT, out=h)
+            np.add(ax[t], h, out=h)
+            if self.code == 0:
+                np.tanh(h, out=h)                          # eq. rnn-state
+            elif self.code == 1:
+                np.maximum(h, 0.0, out=h)
+        return (Hs[1:],), Hs
+
+    def backward(self, dout, dstate_T, ends, Hs, params):
+        """BPTT: ``(da (T, B, H), (dh0,), {"W_hh"})``; arguments as in
+        :meth:`labrnn.fast.lstm.Loop.backward`."""
+        T1, B, H = Hs.shape
+        T = T1 - 1
+        dt = Hs.dtype
+        W_hh = params["W_hh"]
+        DA = np.empty((T, B, H), dt)
+        if dout is None:
+            dout = np.zeros((T, B, H), dt)
+        gh = _zeros_or(dstate_T[0], (B, H), dt)
+        dh = gh if ends is None else np.zeros((B, H), dt)
+        if self.compiled:
+            E = np.zeros((0, 0), dt) if ends is None else np.ascontiguousarray(ends[..., 0])
+            _backward_kernel(np.ascontiguousarray(dout), E, ends is not None, gh, Hs,
+                             np.ascontiguousarray(W_hh), DA, dh, self.code)
+        else:
+            fprime = np.empty((B, H), dt)
+            for t in range(T - 1, -1, -1):
+                if ends is not None:
+                    dh += gh * ends[t]
+                da, h = DA[t], Hs[t + 1]
+                np.add(dh, dout[t], out=da)
+                if self.code == 0:
+                    np.multiply(h, h, out=fprime)
+                    np.subtract(1.0, fprime, out=fprime)
+                    da *= fprime                           # eq. bptt-da
+                elif self.code == 1:
+                    np.greater(h, 0.0, out=fprime, casting="unsafe")
+                    da *= fprime
+                np.matmul(da, W_hh, out=dh)                # eq. bptt-dh
+        grads = {"W_hh": np.matmul(DA.reshape(T * B, H).T, Hs[:-1].reshape(T * B, H))}
+        return DA, (dh,), grads
+
+
+@jit
+def _forward_kernel(ax, W_hhT, Hs, code):                # pragma: no cover (compiled)
+    T, B, H = ax.shape
+    a = np.empty(H, ax.dtype)
+    for t in range(T):
+        for b in range(B):
+            for j in range(H):
+                a[j] = ax[t, b, j]
+            for k in range(H):
+                hk = Hs[t, b, k]
+                for j in range(H):
+                    a[j] += hk * W_hhT[k, j]
+            for j in range(H):
+                if code == 0:
+                    Hs[t + 1, b, j] = tanh(a[j])
+                elif code == 1:
+                    Hs[t + 1, b, j] = a[j] if a[j] > 0 else 0.0
+                else:
+                    Hs[t + 1, b, j] = a[j]
+
+
+@jit
+def _backward_kernel(dout, E, has_ends, gh, Hs, W_hh, DA, dh, code):  # pragma: no cover
+    T, B, H = dout.shape
+    for t in range(T - 1, -1, -1):
+        for b in range(B):
+            if has_ends and E[t, b] != 0:
+                for j in range(H):
+                    dh[b, j] += gh[b, j] * E[t, b]
+            for j in range(H):
+                h = Hs[t + 1, b, j]
+                d = dh[b, j] + dout[t, b, j]
+                if code == 0:
+                    d = d * (1.0 - h * h)
+                elif code == 1:
+                    d = d if h > 0 else 0.0
+                DA[t, b, j] = d
+            for k in range(H):
+                dh[b, k] = 0.0
+            for j in range(H):
+                dj = DA[t, b, j]
+                for k in range(H):
+                    dh[b, k] += dj * W_hh[j, k]
