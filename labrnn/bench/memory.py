@@ -24,9 +24,11 @@ steps from its checkpoint before it backpropagates through it.
   state. As a cross-check it also reports the peak of :mod:`tracemalloc` (which sees NumPy's
   allocations) over one forward + backward call, temporaries and gradients included;
 * time: the median forward + backward seconds per call relative to the plain pass
-  (``k = None``): every step runs forward twice, so about one extra forward pass for any
-  ``k``, plus a small cost per segment (one input-projection GEMM per segment instead of one
-  for the whole sequence).
+  (``k = None``): every step runs forward twice, so one extra forward pass of arithmetic for
+  any ``k``, plus a small cost per segment (one input-projection GEMM per segment instead of
+  one for the whole sequence); but the plain forward pass keeps ``T`` steps of activations in
+  freshly allocated, cache-cold memory, while the checkpointed one reuses a segment's worth,
+  so at large sizes the net ratio can be close to 1 (measure, do not assume).
 
 Run it (one thread; the JSON holds the machine, the libraries and every figure)::
 
@@ -45,6 +47,7 @@ import importlib.util
 import json
 import math
 import statistics
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -252,7 +255,7 @@ def main(argv=None):
     notes = {} if have_torch else {"torch": "not measured: " + (
         "--no-torch" if a.no_torch else "PyTorch is not installed")}
     record = {"benchmark": "memory", "command": "python -m labrnn.bench.memory "
-              + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+              + " ".join(sys.argv[1:] if argv is None else argv),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "machine": machine_info(), "versions": library_versions(), "blas": blas_info(),
               "wall_s": round(time.time() - start, 1), "notes": notes,

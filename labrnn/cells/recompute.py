@@ -28,8 +28,10 @@ et al. (2016, "Memory-efficient backpropagation through time").
 segment of ``k`` steps while it is recomputed, ``~ a T/k + b k`` (``a``: bytes of a
 state, ``b``: bytes the plain pass keeps per step), smallest at ``k = sqrt(a T / b)``
 (``sqrt(T)`` when ``a = b``), where it is ``2 sqrt(a b T)`` instead of ``b T``.
-Time: every step's forward runs twice, so one extra forward pass whatever ``k``
-(about a third more than forward + backward), plus a little per segment.
+Time: every step's forward runs twice, so one extra forward pass of arithmetic whatever
+``k``, plus a little per segment; against it, the plain forward pass writes ``T`` steps of
+activations to fresh (cache-cold) memory, which the checkpointed pass does not.
+:func:`labrnn.bench.memory.checkpoint_tradeoff` measures the net effect.
 
 Padded batches (``lengths``): every cell uses the freezing mask of equation
 ``masked-state`` (``run_forward(..., runon=False)``), so the state carried from one
