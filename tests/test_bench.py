@@ -329,3 +329,29 @@ def test_masking_benchmark_times_every_layout_and_reports_ratios(tmp_path):
     record = json.loads(out.read_text())
     assert record["benchmark"] == "masking" and record["results"][0]["cell"] == "elman"
     assert "machine" in record and "versions" in record
+
+
+def test_memory_command_writes_activation_and_checkpointing_json(tmp_path):
+    """``python -m labrnn.bench.memory`` on a tiny size: the T sweep and the k trade-off."""
+    out = tmp_path / "memory.json"
+    proc = subprocess.run([sys.executable, "-m", "labrnn.bench.memory", "--cells", "elman,lstm",
+                           "--Ts", "3,6", "--B", "2", "--D", "3", "--H", "4", "--ckpt-T", "12",
+                           "--ks", "3,6", "--rounds", "1", "--min-round-s", "0.001",
+                           "--no-torch", "--out", str(out)],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(out.read_text())
+    assert record["benchmark"] == "memory" and "--no-torch" in record["notes"]["torch"]
+    assert {"cpu", "logical_cores"} <= set(record["machine"])
+    assert "numpy" in record["versions"]
+    assert [(m["impl"], m["cell"], m["T"]) for m in record["activation"]] == [
+        ("labrnn", "elman", [3, 6]), ("labrnn", "lstm", [3, 6])]
+    # the Elman cell keeps h_t of every step: 2 * 4 float32 per step
+    assert record["activation"][0]["bytes_per_step"] == 2 * 4 * 4
+    trade = record["checkpointing"]
+    assert (trade["cell"], trade["T"], trade["dtype"]) == ("lstm", 12, "float32")
+    rows = trade["results"]
+    assert [r["k"] for r in rows] == [None, 3, 6] and [r["segments"] for r in rows] == [1, 4, 2]
+    assert rows[0]["memory_ratio"] == rows[0]["time_ratio"] == 1.0
+    assert rows[1]["activation_bytes"] < rows[0]["activation_bytes"]
+    assert "Gradient checkpointing, lstm T=12" in proc.stdout

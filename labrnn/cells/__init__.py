@@ -32,9 +32,10 @@ from .elman import ELMAN
 from .gru import GRU
 from .lnlstm import LNLSTM
 from .lstm import LSTM
+from .recompute import CheckpointCache
 
-__all__ = ["Cell", "SequenceCache", "CELLS", "register_cell", "get_cell", "init_cell",
-           "cell_forward", "cell_backward", "cell_param_count", "cell_variant",
+__all__ = ["Cell", "SequenceCache", "CheckpointCache", "CELLS", "register_cell", "get_cell",
+           "init_cell", "cell_forward", "cell_backward", "cell_param_count", "cell_variant",
            "run_forward", "run_backward", "as_state"]
 
 CELLS = {}
@@ -118,7 +119,7 @@ def cell_forward(cell, x, params, state0=None, lengths=None, **options):
 
 def cell_backward(dout, cache, dstate_T=None):
     """Backward of :func:`cell_forward`: ``(dx, dstate0, grads)`` (the cache names its cell)."""
-    if not isinstance(cache, SequenceCache):
+    if not isinstance(cache, (SequenceCache, CheckpointCache)):
         raise TypeError(f"cache must be the third value returned by cell_forward, received "
                         f"a {type(cache).__name__}")
     return cache.cell.backward(dout, cache, dstate_T)

@@ -272,7 +272,8 @@ class Cell:
         raise NotImplementedError
 
     # ------------------------------------------------------------ the public passes
-    def forward(self, x, params, state0=None, lengths=None, *, h_mask=None, **options):
+    def forward(self, x, params, state0=None, lengths=None, *, h_mask=None, checkpoint_every=None,
+                **options):
         """Run the cell over ``x`` (T, B, D): ``(out, final_state, cache)``.
 
         ``out`` (T, B, H) holds the hidden states ``h_1..h_T`` (zero at padded
@@ -282,6 +283,9 @@ class Cell:
         runs a padded batch (equation ``masked-state``). ``h_mask`` (B, H),
         keyword-only: variational dropout of the recurrent input, already scaled
         (the cell reads ``h_{t-1} * h_mask``; the carried state is not dropped).
+        ``checkpoint_every`` (int k >= 1), keyword-only: gradient checkpointing
+        (:mod:`labrnn.cells.recompute`): keep the state every k steps, recompute the rest
+        in the backward pass (same results, memory ~ T/k + k steps instead of T).
         ``options``: the cell's options (the Elman cell's ``activation``).
         """
         xp = namespace(x, names=["x"])
@@ -313,6 +317,10 @@ class Cell:
             check_float("h_mask", h_mask, dtype)
             check_shape("h_mask", h_mask, (("B", B), ("H", H)))
             check_finite("h_mask", h_mask)
+        if checkpoint_every is not None:            # gradient checkpointing (recompute.py)
+            from .recompute import checkpointed_forward
+            return checkpointed_forward(self, xp, x, params, v, s0, mask, tmin, h_mask,
+                                        checkpoint_every)
         return run_forward(self, xp, x, params, v, s0, mask, tmin, h_mask, host)
 
     def backward(self, dout, cache, dstate_T=None):
@@ -324,6 +332,9 @@ class Cell:
         ``dx`` is (T, B, D) (zero at padded steps), ``dstate0`` a tuple like the
         state, ``grads`` keyed like the parameters.
         """
+        from .recompute import CheckpointCache, checkpointed_backward
+        if isinstance(cache, CheckpointCache):      # from forward(..., checkpoint_every=k)
+            return checkpointed_backward(self, dout, cache, dstate_T)
         if not isinstance(cache, SequenceCache):
             raise TypeError(f"cache must be the third value returned by {self.name} forward, "
                             f"received {_describe(cache)}")
@@ -380,7 +391,8 @@ class Cell:
 
 
 # ---------------------------------------------------------------- the one time loop
-def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, lengths=None):
+def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, lengths=None,
+                runon=True):
     """The time loop of every cell, unchecked: ``(out, final_state, cache)``.
 
     ``s0`` a tuple of (B, H) arrays; ``mask`` (T, B, 1) bool or ``None`` with ``lengths``
@@ -391,10 +403,13 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, l
       read) and takes each sequence's final state at its own last step, ``s_{L_b}``, so the
       loop has no mask at all;
     * any other cell freezes the state with the mask at the steps ``t >= tmin = min(lengths)``.
+
+    ``runon=False`` freezes the state for every cell (the checkpointed pass of
+    :mod:`labrnn.cells.recompute` carries the frozen state from segment to segment).
     """
     T, B = x.shape[0], x.shape[1]
     tmin = T if tmin is None else tmin
-    runon = mask is not None and cell.bounded(v)
+    runon = runon and mask is not None and cell.bounded(v)
     ax, pcache = cell.project(xp, x, params, v)
     loop = None
     if h_mask is None and (mask is None or runon):
