@@ -30,7 +30,7 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installe
 
 TOP_KEYS = {"schema", "created", "command", "preset", "dtype", "threads", "settings", "machine",
             "libraries", "implementations", "notes", "checks", "workers", "results", "ratios",
-            "memory"}
+            "memory", "fast_paths"}
 RESULT_KEYS = {"case", "impl", "threads", "dtype", "flops", "calls", "median_s", "min_s",
                "us_per_step", "us_per_step_min", "gflops", "gflops_best", "peak_fraction"}
 RATIO_KEYS = {"case", "threads", "reference", "labrnn_us_per_step", "reference_us_per_step",
@@ -355,3 +355,15 @@ def test_memory_command_writes_activation_and_checkpointing_json(tmp_path):
     assert rows[0]["memory_ratio"] == rows[0]["time_ratio"] == 1.0
     assert rows[1]["activation_bytes"] < rows[0]["activation_bytes"]
     assert "Gradient checkpointing, lstm T=12" in proc.stdout
+
+
+def test_labrnn_worker_runs_the_requested_fast_path_mode(tmp_path):
+    """--fast-paths reaches the labrnn worker (recorded in its info) and is checked first."""
+    from labrnn.bench.runner import run_suite
+    report = run_suite("quick", cells="lstm", kinds="cell", impls="labrnn", rounds=1,
+                       min_round_s=0.001, progress=False, fast_paths="off",
+                       out=str(tmp_path / "b.json"), log=lambda s: None)
+    assert report["fast_paths"] == "off"
+    assert [w["fast_paths"]["mode"] for w in report["workers"] if w["impl"] == "labrnn"] == ["off"]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        run_suite("quick", fast_paths="fastest", log=lambda s: None)

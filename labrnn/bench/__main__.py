@@ -34,6 +34,9 @@ def parser():
                         "available)")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                    help="dtype of the timed runs (the equality check is always float64)")
+    p.add_argument("--fast-paths", default="auto", choices=["auto", "numpy", "compiled", "off"],
+                   help="labrnn's fast paths (labrnn.fast): 'off' times the generic array-API "
+                        "loop (default: auto)")
     p.add_argument("--rounds", type=int, default=None, help="override the preset's rounds")
     p.add_argument("--min-round-s", type=float, default=None,
                    help="override the preset's minimum seconds per round")
@@ -63,7 +66,7 @@ def main(argv=None):
         out = args.out or f"bench-{args.preset}.json"
         report = run_suite(args.preset, threads=args.threads, cells=args.cells, kinds=args.kinds,
                            dtype=args.dtype, impls=args.impls, rounds=args.rounds,
-                           min_round_s=args.min_round_s,
+                           min_round_s=args.min_round_s, fast_paths=args.fast_paths,
                            progress=False if args.no_progress else None, out=out)
     except EquivalenceError as exc:
         print(f"EQUALITY CHECK FAILED, nothing was timed: {exc}", file=sys.stderr)

@@ -3,11 +3,14 @@
 The cells run through :mod:`labrnn.bench.adapter`; the models through
 :func:`labrnn.stacked_forward`, :func:`labrnn.bidirectional_forward`,
 :func:`labrnn.attention_forward` and :mod:`labrnn.apps.charlm` with
-:class:`labrnn.Adam`. NumPy arrays (the suite times labrnn on the CPU).
+:class:`labrnn.Adam`. NumPy arrays (the suite times labrnn on the CPU), in the fast-path mode the worker was
+started with (:func:`labrnn.fast.set_fast_paths`), except the ``overhead`` cases, which
+time the generic array-API loop against the same loop written for NumPy.
 """
 
 from __future__ import annotations
 
+from ..fast import fast_paths, get_fast_paths
 from . import adapter
 from .workload import Workload
 
@@ -36,13 +39,17 @@ def build(case, inputs):
         return _charlm(case, params, inputs["ids"])
     x, dout = inputs["x"], inputs["dout"]
     fwd, bwd = _model(case, params)
+    # The overhead case measures the array-API layer: the generic loop, never a fast path.
+    mode = "off" if case.kind == "overhead" else get_fast_paths()
 
     def forward():
-        return fwd(x)
+        with fast_paths(mode):
+            return fwd(x)
 
     def forward_backward():
-        out, cache = fwd(x)
-        dx, grads = bwd(dout, cache)
+        with fast_paths(mode):
+            out, cache = fwd(x)
+            dx, grads = bwd(dout, cache)
         return _named(out, dx, grads)
 
     return Workload(forward if case.mode == "fwd" else forward_backward, forward_backward)

@@ -9,7 +9,7 @@ from importlib import metadata
 
 __all__ = ["machine_info", "library_versions", "blas_info", "torch_info"]
 
-_LIBRARIES = ("labrnn", "numpy", "array-api-compat", "torch", "tqdm", "threadpoolctl")
+_LIBRARIES = ("labrnn", "numpy", "array-api-compat", "numba", "torch", "tqdm", "threadpoolctl")
 
 
 def _read(path):

@@ -48,9 +48,10 @@ class BenchError(RuntimeError):
 class _Worker:
     """One implementation's worker process and its line protocol."""
 
-    def __init__(self, impl, threads, dtype, peak_n):
+    def __init__(self, impl, threads, dtype, peak_n, fast_paths="auto"):
         self.impl = impl
         env = thread_env(threads)
+        env["LABRNN_FAST_PATHS"] = str(fast_paths)            # read by the labrnn worker
         root = str(Path(__file__).resolve().parents[2])      # the labrnn this process imports
         env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in
                                                        env.get("PYTHONPATH", "").split(os.pathsep) if p])
@@ -141,15 +142,20 @@ def _implementations(impls, want_torch):
 
 
 def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="float32",
-              impls=None, rounds=None, min_round_s=None, progress=None, out=None, log=None):
+              impls=None, rounds=None, min_round_s=None, progress=None, out=None, log=None,
+              fast_paths="auto"):
     """Check, time and compare; returns the report dict and writes it to ``out`` (JSON) if given.
 
     ``threads``: thread counts, e.g. ``"1"`` or ``"1,all"``; ``cells``, ``kinds``:
     filters (comma-separated or lists); ``impls``: implementations to run (default
     every available one; labrnn always runs); ``rounds``, ``min_round_s``: override
     the preset's timing settings; ``progress``: show a tqdm bar (``None``: only on
-    a terminal); ``log``: a function for status lines (default: stderr).
+    a terminal); ``log``: a function for status lines (default: stderr); ``fast_paths``:
+    the mode of :func:`labrnn.fast.set_fast_paths` labrnn runs in (``"off"`` times the
+    generic array-API loop; the ``overhead`` cases always run it).
     """
+    from ..fast import fast_paths as _fast_paths, set_fast_paths
+    set_fast_paths(set_fast_paths(fast_paths))           # check the mode before any work
     log = log or (lambda s: print(s, file=sys.stderr))
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', received {dtype!r}")
@@ -172,6 +178,7 @@ def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="floa
               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
               "command": sys.argv, "preset": preset, "dtype": dtype, "threads": thread_counts,
               "settings": settings, "machine": machine_info(), "libraries": library_versions(),
+              "fast_paths": fast_paths,
               "implementations": names, "notes": notes, "checks": [], "workers": [],
               "results": [], "ratios": [], "memory": []}
 
@@ -182,7 +189,8 @@ def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="floa
         for n in names:
             if n != "labrnn" and mods[n].supports(case) and (full.id, n) not in seen:
                 seen.add((full.id, n))
-                report["checks"].append(check_case(full, mods[n]))
+                with _fast_paths("off" if case.kind == "overhead" else fast_paths):
+                    report["checks"].append(check_case(full, mods[n]))
     log(f"equality: {len(report['checks'])} checks passed (float64, relative error <= 1e-8)")
 
     # 2. timing
@@ -192,7 +200,8 @@ def run_suite(preset="targets", threads="1", cells=None, kinds=None, dtype="floa
                disable=(None if progress is None else not progress), dynamic_ncols=True)
     try:
         for threads_n in thread_counts:
-            workers = {n: _Worker(n, threads_n, dtype, settings["peak_n"]) for n in names}
+            workers = {n: _Worker(n, threads_n, dtype, settings["peak_n"], fast_paths)
+                       for n in names}
             timed = []
             try:
                 infos = {n: w.ask(op="info") for n, w in workers.items()}

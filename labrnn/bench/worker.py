@@ -50,6 +50,10 @@ def main(argv=None):
             torch.set_num_interop_threads(1)
         except RuntimeError:        # already set: only possible before any parallel work
             pass
+    if name == "labrnn":
+        import os
+        from ..fast import set_fast_paths
+        set_fast_paths(os.environ.get("LABRNN_FAST_PATHS", "auto"))
     from .cases import Case, make_inputs
     from .timing import calibrate, gemm_peak, time_calls
     impl = implementation(name)
@@ -88,6 +92,10 @@ def _info(name, threads, dtype, peak_n, gemm_peak):
             "env": {k: os.environ.get(k) for k in THREAD_VARS},
             "gemm_peak_n": peak_n, "gemm_peak_gflops": peak,
             "versions": library_versions(), "blas": blas_info()}
+    if name == "labrnn":
+        from .. import fast
+        info["fast_paths"] = {"mode": fast.get_fast_paths(), "numba": fast.HAVE_NUMBA,
+                              "small": fast.SMALL}
     if name == "torch":
         import time
         import torch
