@@ -249,7 +249,8 @@ class Cell:
         """The input projection of all steps, ``x W_x^T + b`` (one GEMM), and its cache."""
         W, b = (params[k] for k in self.input_weights)
         T, B, D = x.shape
-        ax = xp.matmul(xp.reshape(x, (T * B, D)), xp.matrix_transpose(W)) + b   # one GEMM
+        ax = xp.matmul(xp.reshape(x, (T * B, D)), xp.matrix_transpose(W))      # one GEMM
+        ax += b
         return xp.reshape(ax, (T, B, ax.shape[-1])), None
 
     def project_back(self, xp, dax, x, params, pcache):
@@ -410,14 +411,15 @@ def run_forward(cell, xp, x, params, v, s0, mask=None, tmin=None, h_mask=None, l
     T, B = x.shape[0], x.shape[1]
     tmin = T if tmin is None else tmin
     runon = runon and mask is not None and cell.bounded(v)
-    ax, pcache = cell.project(xp, x, params, v)
     loop = None
     if h_mask is None and (mask is None or runon):
         loop = fast.loop_for(cell, v, x, B, s0[0].shape[-1])     # chapter 21: NumPy kernels
     if loop is not None:
-        stacked, caches = loop.forward(ax, s0, params)
+        pcache = None
+        stacked, caches = loop.forward(loop.project(x, params), s0, params)
         state = tuple(S[-1, ...].copy() for S in stacked)     # not views of the cache
     else:
+        ax, pcache = cell.project(xp, x, params, v)
         state = s0
         states, caches = [], []
         for t in range(T):

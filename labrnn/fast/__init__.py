@@ -8,8 +8,9 @@ the loop to a *fast path* instead: the same equations (``lstm-gates`` to ``lstm-
 
 * every state, gate and gradient written into buffers allocated once per sequence
   (``out=`` arguments): nothing is allocated per step;
-* the logistic sigmoid computed as ``sigma(a) = (1 + tanh(a / 2)) / 2``, so the four
-  LSTM gates (three for the GRU) are one ``tanh`` call on the whole ``(B, 4H)`` block;
+* the gates from one ``exp`` call on the whole ``(B, 4H)`` block of the LSTM (the r and z
+  blocks of the GRU): ``sigma(a) = 1 / (1 + exp(-a))`` and ``tanh(a) = 2 sigma(2a) - 1``,
+  the signs and factors folded into the weights once per sequence (exact);
 * for small batches (``B * H <= SMALL``), where a step costs more in Python calls than
   in arithmetic, the whole time loop compiled with numba (:mod:`labrnn.fast.compiled`),
   when numba is installed (``pip install labrnn[fast]``); the NumPy kernel otherwise.

@@ -8,7 +8,8 @@ live with their cell (:mod:`labrnn.fast.lstm`, :mod:`~labrnn.fast.gru`,
 :mod:`~labrnn.fast.elman`): plain loops over time, batch and units, the matrix products
 written as ``axpy`` loops (``a += h_k W[k, :]``) that the compiler vectorises, so they
 need no BLAS. A scalar ``tanh`` compiles to the C library's, several times slower than
-``exp``; the kernels use :func:`sigmoid` and :func:`tanh` below, both one ``exp``.
+``exp``; the kernels write the sigmoid as ``1 / (1 + exp(-a))`` and use :func:`tanh`
+below, also one ``exp``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ except ImportError:                                    # the optional 'fast' ext
     numba = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "jit", "sigmoid", "tanh"]
+__all__ = ["HAVE_NUMBA", "jit", "tanh"]
 
 
 def jit(fn):
@@ -37,12 +38,6 @@ def jit(fn):
         raise ImportError(f"{fn.__name__} is a compiled kernel and needs numba: "
                           "pip install 'labrnn[fast]'")
     return missing
-
-
-@jit
-def sigmoid(x):                                        # pragma: no cover (compiled)
-    """``1 / (1 + exp(-x))``: exp of a large positive number is inf, and 1 / inf is 0."""
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @jit

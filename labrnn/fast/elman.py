@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compiled import jit, sigmoid, tanh
-from .lstm import _zeros_or
+from .lstm import _zeros_or, project
 
 __all__ = ["supports", "Loop", "ACTIVATIONS"]
 
@@ -32,6 +32,10 @@ class Loop:
     def __init__(self, v, compiled=False):
         self.compiled = compiled
         self.code = ACTIVATIONS[v["activation"]]
+
+    def project(self, x, params):
+        """The input projection of every step, one GEMM: ``x W_xh^T + b_h``."""
+        return project(x, params["W_xh"], params["b_h"])
 
     def forward(self, ax, s0, params):
         """``ax`` (T, B, H); ``s0 = (h0,)``: ``((Hs[1:],), Hs)``."""

@@ -1,8 +1,8 @@
 """The GRU's fast path (book chapters 7 and 21), ``reset="after"``: ``gru-gates`` to ``gru-update``.
 
 Gate order r, z, n as in :mod:`labrnn.cells.gru`. The reset and update gates are one
-``tanh`` call, ``sigma(a) = (1 + tanh(a / 2)) / 2``, the halving folded into the input
-projection and the recurrent weights once per sequence (a power of two: exact). The
+``exp`` call, ``sigma(a) = 1 / (1 + exp(-a))``, the sign folded into the input projection
+and the recurrent weights once per sequence (exact). The
 update ``h_t = (1 - z_t) n_t + z_t h_{t-1}`` keeps ``h_{t-1}`` exactly where ``z_t = 1``.
 
 Buffers, allocated once per sequence::
@@ -22,8 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, sigmoid, tanh
-from .lstm import _zeros_or
+from .compiled import jit, tanh
+from .lstm import _zeros_or, project
+
+
+def _scale(H, dtype):
+    """(3H,): -1 for the r and z blocks (``exp(-a)``), 1 for the candidate's."""
+    k = np.ones(3 * H, dtype=dtype)
+    k[:2 * H] = -1.0
+    return k
 
 __all__ = ["supports", "Loop"]
 
@@ -39,6 +46,10 @@ class Loop:
     def __init__(self, v, compiled=False):
         self.compiled = compiled
 
+    def project(self, x, params):
+        """The input projection of every step and gate, one GEMM, the r and z blocks negated."""
+        return project(x, params["W_x"], params["b"], _scale(params["b"].shape[0] // 3, x.dtype))
+
     def forward(self, ax, s0, params):
         """``ax`` (T, B, 3H), consumed; ``s0 = (h0,)``: ``((Hs[1:],), store)``."""
         T, B, G = ax.shape
@@ -46,10 +57,7 @@ class Loop:
         dt = ax.dtype
         Hs, AUX = np.empty((T + 1, B, H), dt), np.empty((T, B, H), dt)
         Hs[0] = s0[0]
-        s = np.ones(G, dtype=dt)
-        s[:2 * H] = 0.5
-        ax[..., :2 * H] *= 0.5
-        W_hT = np.ascontiguousarray((params["W_h"] * s[:, None]).T)       # (H, 3H)
+        W_hT = np.ascontiguousarray((params["W_h"] * _scale(H, dt)[:, None]).T)   # (H, 3H)
         b_hn = params["b_hn"]
         if self.compiled:
             _forward_kernel(ax, W_hT, b_hn, Hs, AUX)
@@ -60,9 +68,10 @@ class Loop:
                 np.matmul(Hs[t], W_hT, out=rec)             # all three products, one GEMM
                 rz = ax[t, :, :2 * H]
                 rz += rec[:, :2 * H]
-                np.tanh(rz, out=rz)                         # eq. gru-gates, r and z
-                rz *= 0.5
-                rz += 0.5
+                with np.errstate(over="ignore"):           # exp(+large) = inf: 1/inf = 0
+                    np.exp(rz, out=rz)                      # eq. gru-gates, r and z
+                rz += 1.0
+                np.divide(1.0, rz, out=rz)
                 r, z, n = ax[t, :, :H], ax[t, :, H:2 * H], ax[t, :, 2 * H:]
                 np.add(rec[:, 2 * H:], b_hn, out=AUX[t])
                 np.multiply(r, AUX[t], out=tmp)
@@ -139,10 +148,8 @@ def _forward_kernel(ax, W_hT, b_hn, Hs, AUX):            # pragma: no cover (com
                 for j in range(G):
                     a[j] += hk * W_hT[k, j]
             for j in range(H):
-                ar = ax[t, b, j] + a[j]            # halved: sigma(a) = 1 / (1 + exp(-a))
-                r = sigmoid(ar + ar)
-                az = ax[t, b, H + j] + a[H + j]
-                z = sigmoid(az + az)
+                r = 1.0 / (1.0 + np.exp(ax[t, b, j] + a[j]))     # negated: exp only
+                z = 1.0 / (1.0 + np.exp(ax[t, b, H + j] + a[H + j]))
                 aux = a[2 * H + j] + b_hn[j]
                 n = tanh(ax[t, b, 2 * H + j] + r * aux)
                 ax[t, b, j] = r

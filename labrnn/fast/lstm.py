@@ -1,10 +1,10 @@
 """The LSTM's fast path (book chapters 6 and 21): equations ``lstm-gates`` to ``lstm-hidden``.
 
-Gate order i, f, g, o as in :mod:`labrnn.cells.lstm`. With ``u = tanh(s * a)`` and the
-per-block scale ``s = (1/2, 1/2, 1, 1/2)``, every gate is ``s * u + s`` for the sigmoid
-blocks and ``u`` for the candidate: one ``tanh`` call gives all four gates, because
-``sigma(a) = (1 + tanh(a / 2)) / 2``. The scale is folded into the input projection
-``ax`` and the recurrent weights once per sequence (a power of two: exact).
+Gate order i, f, g, o as in :mod:`labrnn.cells.lstm`. With ``e = exp(k a)`` and the
+per-block scale ``k = (-1, -1, -2, -1)``, the sigmoid gates are ``1 / (1 + e)`` and the
+candidate ``2 / (1 + e) - 1`` (``tanh(a) = 2 sigma(2a) - 1``): one ``exp`` call gives all
+four gates (an ``exp`` costs about half a ``tanh``). The scale is folded into the input
+projection and the recurrent weights once per sequence (powers of two: exact).
 
 Buffers, allocated once per sequence (``T`` steps, batch ``B``, ``H`` units)::
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, sigmoid, tanh
+from .compiled import jit, tanh
 
 __all__ = ["supports", "Loop"]
 
@@ -34,10 +34,21 @@ def supports(v):
     return not v.get("peephole", False)
 
 
-def _scale(G, H, dtype):
-    s = np.full(G, 0.5, dtype=dtype)
-    s[2 * H:3 * H] = 1.0
-    return s
+def _scale(H, dtype):
+    """``k`` (4H,): -1 for the sigmoid gates, -2 for the candidate (``tanh = 2 sigma(2a) - 1``)."""
+    k = np.full(4 * H, -1.0, dtype=dtype)
+    k[2 * H:3 * H] = -2.0
+    return k
+
+
+def project(x, W, b, k=None):
+    """``(x W^T + b) * k`` for all ``T B`` rows at once: (T, B, G); ``k`` folded into W and b."""
+    T, B, D = x.shape
+    if k is not None:
+        W, b = W * k[:, None], b * k
+    ax = np.matmul(x.reshape(T * B, D), W.T)
+    ax += b
+    return ax.reshape(T, B, W.shape[0])
 
 
 def _zeros_or(a, shape, dtype):
@@ -50,6 +61,11 @@ class Loop:
     def __init__(self, v, compiled=False):
         self.compiled = compiled
 
+    def project(self, x, params):
+        """The input projection of every step and gate, one GEMM, times the exponent
+        scales ``k`` (-1 for the sigmoid gates, -2 for the candidate; exact)."""
+        return project(x, params["W_x"], params["b"], _scale(params["b"].shape[0] // 4, x.dtype))
+
     def forward(self, ax, s0, params):
         """``ax`` (T, B, 4H), consumed; ``s0 = (h0, c0)``: ``((Hs[1:], Cs[1:]), store)``."""
         T, B, G = ax.shape
@@ -58,30 +74,30 @@ class Loop:
         Hs, Cs = np.empty((T + 1, B, H), dt), np.empty((T + 1, B, H), dt)
         TC = np.empty((T, B, H), dt)
         Hs[0], Cs[0] = s0
-        s = _scale(G, H, dt)
-        shift = s.copy()
-        shift[2 * H:3 * H] = 0.0
-        ax *= s                                           # tanh(s a) for every gate at once
-        W_hT = np.ascontiguousarray((params["W_h"] * s[:, None]).T)       # (H, 4H)
+        k = _scale(H, dt)                                 # exp(k a): one call, four gates
+        W_hT = np.ascontiguousarray((params["W_h"] * k[:, None]).T)       # (H, 4H)
         if self.compiled:
             _forward_kernel(ax, W_hT, Hs, Cs, TC)
         else:
+            num = -k                                      # sigma = 1/(1+e), tanh = 2/(1+e) - 1
             rec = np.empty((B, G), dt)
             ig = np.empty((B, H), dt)
-            for t in range(T):
-                a = ax[t]
-                np.matmul(Hs[t], W_hT, out=rec)
-                a += rec
-                np.tanh(a, out=a)                         # eq. lstm-gates, all four
-                a *= s
-                a += shift
-                i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-                c = Cs[t + 1]
-                np.multiply(f, Cs[t], out=c)              # eq. lstm-cell
-                np.multiply(i, g, out=ig)
-                c += ig
-                np.tanh(c, out=TC[t])
-                np.multiply(o, TC[t], out=Hs[t + 1])      # eq. lstm-hidden
+            with np.errstate(over="ignore"):              # exp(+large) = inf gives 1/inf = 0
+                for t in range(T):
+                    a = ax[t]
+                    np.matmul(Hs[t], W_hT, out=rec)
+                    a += rec
+                    np.exp(a, out=a)                      # eq. lstm-gates, all four
+                    a += 1.0
+                    np.divide(num, a, out=a)
+                    i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                    g -= 1.0
+                    c = Cs[t + 1]
+                    np.multiply(f, Cs[t], out=c)              # eq. lstm-cell
+                    np.multiply(i, g, out=ig)
+                    c += ig
+                    np.tanh(c, out=TC[t])
+                    np.multiply(o, TC[t], out=Hs[t + 1])      # eq. lstm-hidden
         return (Hs[1:], Cs[1:]), (Hs, Cs, ax, TC)
 
     def backward(self, dout, dstate_T, ends, store, params):
@@ -158,10 +174,10 @@ def _forward_kernel(ax, W_hT, Hs, Cs, TC):            # pragma: no cover (compil
                 for j in range(G):
                     a[j] += hk * W_hT[k, j]
             for j in range(H):
-                i = sigmoid(a[j] + a[j])            # a is halved for the sigmoid gates
-                f = sigmoid(a[H + j] + a[H + j])
-                g = tanh(a[2 * H + j])
-                o = sigmoid(a[3 * H + j] + a[3 * H + j])
+                i = 1.0 / (1.0 + np.exp(a[j]))      # a holds -a_i (and -2 a_g): exp only
+                f = 1.0 / (1.0 + np.exp(a[H + j]))
+                g = 2.0 / (1.0 + np.exp(a[2 * H + j])) - 1.0
+                o = 1.0 / (1.0 + np.exp(a[3 * H + j]))
                 c = f * Cs[t, b, j] + i * g
                 tc = tanh(c)
                 ax[t, b, j] = i
