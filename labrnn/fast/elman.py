@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, sigmoid, tanh
+from .compiled import jit, tanh
 from .lstm import _zeros_or, project
 
 __all__ = ["supports", "Loop", "ACTIVATIONS"]
