@@ -97,6 +97,8 @@ def test_plot_us_per_step():
     heights = sorted(p.get_height() for p in ax.patches)
     assert heights == [4.0, 10.0, 10.0, 15.0]               # the two fwdbwd cases, two impls
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["labrnn", "torch"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["lstm\nT10 B2\nD3 H4",
+                                                           "gru\nT10 B1\nD3 H4"]
     fig = plot_us_per_step(_report(), mode="fwd")
     assert sorted(p.get_height() for p in fig.axes[0].patches) == [10.0, 20.0]
     with pytest.raises(ValueError, match="no results of kind='bidir'"):
@@ -138,7 +140,8 @@ def test_plot_checkpoint_tradeoff():
     np.testing.assert_allclose(a2.get_lines()[0].get_ydata(), [1.35, 1.3])
     assert a1.get_lines()[1].get_ydata()[0] == 100                # the plain pass's line
     assert a1.get_lines()[2].get_xdata()[0] == 20                 # sqrt(400)
-    assert a1.get_xscale() == "log"
+    assert a1.get_xscale() == "log" and a1.get_ylim()[0] == 0
+    assert [t.get_text() for t in a1.get_xticklabels()] == ["5", "20"]
     with pytest.raises(ValueError, match="entries must be a list of dicts with 'k'"):
         plot_checkpoint_tradeoff([{"k": 5}])
     with pytest.raises(ValueError, match="no checkpointed run"):

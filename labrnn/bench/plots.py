@@ -114,27 +114,27 @@ def plot_us_per_step(report, kind="cell", mode="fwdbwd", threads=1, title=None):
     """
     plt = _plt()
     _check_report(report)
-    cases, impls, val = [], [], {}
+    cases, impls, val, names = [], [], {}, {}
     for r in report["results"]:
         c = r["case"]
         if c["kind"] != kind or c["mode"] != mode or r.get("threads", 1) != threads:
             continue
         if c["id"] not in cases:
             cases.append(c["id"])
+            names[c["id"]] = f"{c['cell']}\nT{c['T']} B{c['B']}\nD{c['D']} H{c['H']}"
         if r["impl"] not in impls:
             impls.append(r["impl"])
         val[(c["id"], r["impl"])] = r["us_per_step"]
     if not cases:
         raise ValueError(f"report has no results of kind={kind!r}, mode={mode!r}, "
                          f"threads={threads}")
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(cases) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(cases) + 1.5), 4))
     x = np.arange(len(cases))
     w = 0.8 / len(impls)
     for j, impl in enumerate(impls):
         ax.bar(x + (j - (len(impls) - 1) / 2) * w, [val.get((c, impl), np.nan) for c in cases],
                width=w, label=impl, color=f"C{j}")
-    ax.set_xticks(x, [_short(c).replace(" ", "\n", 1) for c in cases], fontsize="small",
-                  rotation=0)
+    ax.set_xticks(x, [names[c] for c in cases], fontsize="small")
     ax.set_yscale("log")
     ax.set_ylabel("µs per time step (median)")
     ax.set_title(title or f"{kind}, {'forward + backward' if mode == 'fwdbwd' else 'forward'}, "
@@ -216,6 +216,9 @@ def plot_checkpoint_tradeoff(entries, T=None, k_key="k", bytes_key="bytes",
                       label=r"$k=\sqrt{T}$")
     for a, yl in ((a1, "activation memory (MiB)"), (a2, "time / plain BPTT")):
         a.set_xscale("log")
+        a.set_xticks(ks, [str(k) for k in ks])
+        a.minorticks_off()
+        a.set_ylim(bottom=0)
         a.set_xlabel("checkpoint every k steps")
         a.set_ylabel(yl)
         a.grid(alpha=0.3)
