@@ -1,8 +1,8 @@
 """The Elman cell's fast path (book chapters 4 and 21): equation ``rnn-state`` and BPTT.
 
 ``h_t = f(x_t W_xh^T + b_h + h_{t-1} W_hh^T)`` with ``f`` tanh, ReLU or the identity,
-computed into one buffer ``Hs`` (T + 1, B, H) (``out = Hs[1:]``, ``h_{t-1} = Hs[t]``):
-one ``(B, H)`` array a step, as the generic loop keeps. Backward, equations
+computed into one buffer ``Hs`` (T, B, H) of ``h_1..h_T`` (the output itself; ``h_0`` is the
+caller's array, referenced): one ``(B, H)`` array a step, as the generic loop keeps. Backward, equations
 ``bptt-da`` and ``bptt-dh``: ``da_t = dh_t f'(h_t)``, ``dh_{t-1} = da_t W_hh``, and after
 the loop ``dW_hh = da^T h_{t-1}``. The NumPy kernel performs the generic loop's
 operations in the same order, so for tanh it gives the same numbers bit for bit.
@@ -38,29 +38,29 @@ class Loop:
         return project(x, params["W_xh"], params["b_h"])
 
     def forward(self, ax, s0, params):
-        """``ax`` (T, B, H); ``s0 = (h0,)``: ``((Hs[1:],), Hs)``."""
+        """``ax`` (T, B, H); ``s0 = (h0,)``: ``((Hs,), (Hs, h0))``."""
         T, B, H = ax.shape
-        Hs = np.empty((T + 1, B, H), ax.dtype)
-        Hs[0] = s0[0]
+        h0 = s0[0]
+        Hs = np.empty((T, B, H), ax.dtype)
         W_hhT = np.ascontiguousarray(params["W_hh"].T)
         if self.compiled:
-            _forward_kernel(ax, W_hhT, Hs, self.code)
-            return (Hs[1:],), Hs
+            _forward_kernel(ax, W_hhT, np.ascontiguousarray(h0), Hs, self.code)
+            return (Hs,), (Hs, h0)
         for t in range(T):
-            h = Hs[t + 1]
-            np.matmul(Hs[t], W_hhT, out=h)
+            h = Hs[t]
+            np.matmul(h0 if t == 0 else Hs[t - 1], W_hhT, out=h)
             np.add(ax[t], h, out=h)
             if self.code == 0:
                 np.tanh(h, out=h)                          # eq. rnn-state
             elif self.code == 1:
                 np.maximum(h, 0.0, out=h)
-        return (Hs[1:],), Hs
+        return (Hs,), (Hs, h0)
 
-    def backward(self, dout, dstate_T, ends, Hs, params):
+    def backward(self, dout, dstate_T, ends, store, params):
         """BPTT: ``(da (T, B, H), (dh0,), {"W_hh"})``; arguments as in
         :meth:`labrnn.fast.lstm.Loop.backward`."""
-        T1, B, H = Hs.shape
-        T = T1 - 1
+        Hs, h0 = store
+        T, B, H = Hs.shape
         dt = Hs.dtype
         W_hh = params["W_hh"]
         DA = np.empty((T, B, H), dt)
@@ -77,7 +77,7 @@ class Loop:
             for t in range(T - 1, -1, -1):
                 if ends is not None:
                     dh += gh * ends[t]
-                da, h = DA[t], Hs[t + 1]
+                da, h = DA[t], Hs[t]
                 np.add(dh, dout[t], out=da)
                 if self.code == 0:
                     np.multiply(h, h, out=fprime)
@@ -87,12 +87,13 @@ class Loop:
                     np.greater(h, 0.0, out=fprime, casting="unsafe")
                     da *= fprime
                 np.matmul(da, W_hh, out=dh)                # eq. bptt-dh
-        grads = {"W_hh": np.matmul(DA.reshape(T * B, H).T, Hs[:-1].reshape(T * B, H))}
+        prev = np.concatenate([h0[None, ...], Hs[:-1]]).reshape(T * B, H)   # h_0..h_{T-1}
+        grads = {"W_hh": np.matmul(DA.reshape(T * B, H).T, prev)}          # one GEMM
         return DA, (dh,), grads
 
 
 @jit
-def _forward_kernel(ax, W_hhT, Hs, code):                # pragma: no cover (compiled)
+def _forward_kernel(ax, W_hhT, h0, Hs, code):            # pragma: no cover (compiled)
     T, B, H = ax.shape
     a = np.empty(H, ax.dtype)
     for t in range(T):
@@ -100,16 +101,16 @@ def _forward_kernel(ax, W_hhT, Hs, code):                # pragma: no cover (com
             for j in range(H):
                 a[j] = ax[t, b, j]
             for k in range(H):
-                hk = Hs[t, b, k]
+                hk = h0[b, k] if t == 0 else Hs[t - 1, b, k]
                 for j in range(H):
                     a[j] += hk * W_hhT[k, j]
             for j in range(H):
                 if code == 0:
-                    Hs[t + 1, b, j] = tanh(a[j])
+                    Hs[t, b, j] = tanh(a[j])
                 elif code == 1:
-                    Hs[t + 1, b, j] = a[j] if a[j] > 0 else 0.0
+                    Hs[t, b, j] = a[j] if a[j] > 0 else 0.0
                 else:
-                    Hs[t + 1, b, j] = a[j]
+                    Hs[t, b, j] = a[j]
 
 
 @jit
@@ -121,7 +122,7 @@ def _backward_kernel(dout, E, has_ends, gh, Hs, W_hh, DA, dh, code):  # pragma: 
                 for j in range(H):
                     dh[b, j] += gh[b, j] * E[t, b]
             for j in range(H):
-                h = Hs[t + 1, b, j]
+                h = Hs[t, b, j]
                 d = dh[b, j] + dout[t, b, j]
                 if code == 0:
                     d = d * (1.0 - h * h)
