@@ -25,7 +25,7 @@ except ImportError:                                    # the optional 'fast' ext
     numba = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "jit", "tanh"]
+__all__ = ["HAVE_NUMBA", "jit", "tanh", "add_product", "join_final"]
 
 
 def jit(fn):
@@ -44,3 +44,21 @@ def jit(fn):
 def tanh(x):                                           # pragma: no cover (compiled)
     """``tanh(x) = 2 sigma(2x) - 1`` (absolute error of a few units of the last place)."""
     return 2.0 / (1.0 + np.exp(-(x + x))) - 1.0
+
+
+@jit
+def add_product(a, h, W):                              # pragma: no cover (compiled)
+    """``a += h W`` for one row ``h`` (K,) and ``W`` (K, N): the matrix-vector product as
+    ``K`` axpy rows ``a += h_k W[k, :]``, contiguous inner loops the compiler vectorises."""
+    for k in range(h.shape[0]):
+        hk = h[k]
+        for j in range(a.shape[0]):
+            a[j] += hk * W[k, j]
+
+
+@jit
+def join_final(d, g, E, t, b):                         # pragma: no cover (compiled)
+    """``d[b] += g[b] E[t, b]``: the final-state gradient joins a padded sequence at its end."""
+    if E[t, b] != 0:
+        for j in range(d.shape[1]):
+            d[b, j] += g[b, j] * E[t, b]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, tanh
+from .compiled import add_product, jit, join_final, tanh
 from .lstm import _zeros_or, project
 
 __all__ = ["supports", "Loop", "ACTIVATIONS"]
@@ -100,10 +100,7 @@ def _forward_kernel(ax, W_hhT, h0, Hs, code):            # pragma: no cover (com
         for b in range(B):
             for j in range(H):
                 a[j] = ax[t, b, j]
-            for k in range(H):
-                hk = h0[b, k] if t == 0 else Hs[t - 1, b, k]
-                for j in range(H):
-                    a[j] += hk * W_hhT[k, j]
+            add_product(a, h0[b] if t == 0 else Hs[t - 1, b], W_hhT)      # a += h_{t-1} W_hh^T
             for j in range(H):
                 if code == 0:
                     Hs[t, b, j] = tanh(a[j])
@@ -118,9 +115,8 @@ def _backward_kernel(dout, E, has_ends, gh, Hs, W_hh, DA, dh, code):  # pragma: 
     T, B, H = dout.shape
     for t in range(T - 1, -1, -1):
         for b in range(B):
-            if has_ends and E[t, b] != 0:
-                for j in range(H):
-                    dh[b, j] += gh[b, j] * E[t, b]
+            if has_ends:
+                join_final(dh, gh, E, t, b)
             for j in range(H):
                 h = Hs[t, b, j]
                 d = dh[b, j] + dout[t, b, j]
@@ -129,9 +125,5 @@ def _backward_kernel(dout, E, has_ends, gh, Hs, W_hh, DA, dh, code):  # pragma: 
                 elif code == 1:
                     d = d if h > 0 else 0.0
                 DA[t, b, j] = d
-            for k in range(H):
-                dh[b, k] = 0.0
-            for j in range(H):
-                dj = DA[t, b, j]
-                for k in range(H):
-                    dh[b, k] += dj * W_hh[j, k]
+            dh[b, :] = 0.0
+            add_product(dh[b], DA[t, b], W_hh)        # eq. bptt-dh

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, tanh
+from .compiled import add_product, jit, join_final, tanh
 from .lstm import _zeros_or, project
 
 
@@ -141,12 +141,8 @@ def _forward_kernel(ax, W_hT, b_hn, Hs, AUX):            # pragma: no cover (com
     a = np.empty(G, ax.dtype)
     for t in range(T):
         for b in range(B):
-            for j in range(G):
-                a[j] = 0.0
-            for k in range(H):
-                hk = Hs[t, b, k]
-                for j in range(G):
-                    a[j] += hk * W_hT[k, j]
+            a[:] = 0.0
+            add_product(a, Hs[t, b], W_hT)            # all three products
             for j in range(H):
                 r = 1.0 / (1.0 + np.exp(ax[t, b, j] + a[j]))     # negated: exp only
                 z = 1.0 / (1.0 + np.exp(ax[t, b, H + j] + a[H + j]))
@@ -166,9 +162,8 @@ def _backward_kernel(dout, E, has_ends, gh, gates, AUX, Hs, W_h, DAH, DAN, dh): 
     tmp = np.empty(H, dout.dtype)
     for t in range(T - 1, -1, -1):
         for b in range(B):
-            if has_ends and E[t, b] != 0:
-                for j in range(H):
-                    dh[b, j] += gh[b, j] * E[t, b]
+            if has_ends:
+                join_final(dh, gh, E, t, b)
             for j in range(H):
                 r = gates[t, b, j]
                 z = gates[t, b, H + j]
@@ -180,9 +175,5 @@ def _backward_kernel(dout, E, has_ends, gh, gates, AUX, Hs, W_h, DAH, DAN, dh): 
                 DAH[t, b, j] = dan * AUX[t, b, j] * r * (1.0 - r)
                 DAH[t, b, 2 * H + j] = dan * r
                 tmp[j] = d * z
-            for k in range(H):
-                dh[b, k] = tmp[k]
-            for j in range(G):
-                dj = DAH[t, b, j]
-                for k in range(H):
-                    dh[b, k] += dj * W_h[j, k]
+            dh[b, :] = tmp
+            add_product(dh[b], DAH[t, b], W_h)        # dh_{t-1} = dh z + dah W_h

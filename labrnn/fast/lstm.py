@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import jit, tanh
+from .compiled import add_product, jit, join_final, tanh
 
 __all__ = ["supports", "Loop"]
 
@@ -169,10 +169,7 @@ def _forward_kernel(ax, W_hT, Hs, Cs, TC):            # pragma: no cover (compil
         for b in range(B):
             for j in range(G):
                 a[j] = ax[t, b, j]
-            for k in range(H):                        # a += h_{t-1} W_h^T, as axpy rows
-                hk = Hs[t, b, k]
-                for j in range(G):
-                    a[j] += hk * W_hT[k, j]
+            add_product(a, Hs[t, b], W_hT)            # a += h_{t-1} W_h^T
             for j in range(H):
                 i = 1.0 / (1.0 + np.exp(a[j]))      # a holds -a_i (and -2 a_g): exp only
                 f = 1.0 / (1.0 + np.exp(a[H + j]))
@@ -195,10 +192,9 @@ def _backward_kernel(dout, E, has_ends, gh, gc, gates, TC, Cs, W_h, dA, dh, dc):
     G = 4 * H
     for t in range(T - 1, -1, -1):
         for b in range(B):
-            if has_ends and E[t, b] != 0:
-                for j in range(H):
-                    dh[b, j] += gh[b, j] * E[t, b]
-                    dc[b, j] += gc[b, j] * E[t, b]
+            if has_ends:
+                join_final(dh, gh, E, t, b)
+                join_final(dc, gc, E, t, b)
             for j in range(H):
                 i = gates[t, b, j]
                 f = gates[t, b, H + j]
@@ -212,9 +208,5 @@ def _backward_kernel(dout, E, has_ends, gh, gc, gates, TC, Cs, W_h, dA, dh, dc):
                 dA[t, b, H + j] = dcc * Cs[t, b, j] * f * (1.0 - f)
                 dA[t, b, 2 * H + j] = dcc * i * (1.0 - g * g)
                 dc[b, j] = dcc * f
-            for k in range(H):
-                dh[b, k] = 0.0
-            for j in range(G):                        # dh_{t-1} = da W_h, as axpy rows
-                dj = dA[t, b, j]
-                for k in range(H):
-                    dh[b, k] += dj * W_h[j, k]
+            dh[b, :] = 0.0
+            add_product(dh[b], dA[t, b], W_h)         # dh_{t-1} = da W_h
