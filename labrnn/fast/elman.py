@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compiled import add_product, jit, join_final, tanh
-from .lstm import _zeros_or, project
+from .lstm import backward_start, project
 
 __all__ = ["supports", "Loop", "ACTIVATIONS"]
 
@@ -64,13 +64,9 @@ class Loop:
         dt = Hs.dtype
         W_hh = params["W_hh"]
         DA = np.empty((T, B, H), dt)
-        if dout is None:
-            dout = np.zeros((T, B, H), dt)
-        gh = _zeros_or(dstate_T[0], (B, H), dt)
-        dh = gh if ends is None else np.zeros((B, H), dt)
+        dout, (gh,), (dh,), E = backward_start(dout, dstate_T, ends, T, B, H, dt)
         if self.compiled:
-            E = np.zeros((0, 0), dt) if ends is None else np.ascontiguousarray(ends[..., 0])
-            _backward_kernel(np.ascontiguousarray(dout), E, ends is not None, gh, Hs,
+            _backward_kernel(dout, E, ends is not None, gh, Hs,
                              np.ascontiguousarray(W_hh), DA, dh, self.code)
         else:
             fprime = np.empty((B, H), dt)

@@ -51,8 +51,20 @@ def project(x, W, b, k=None):
     return ax.reshape(T, B, W.shape[0])
 
 
-def _zeros_or(a, shape, dtype):
-    return np.zeros(shape, dtype=dtype) if a is None else np.array(a, dtype=dtype, copy=True)
+def backward_start(dout, dstate_T, ends, T, B, H, dtype):
+    """What every fast backward starts from: ``(dout, g, carry, E)``.
+
+    ``dout`` (zeros for ``None``, contiguous), ``g`` the final-state gradients (copies;
+    zeros for ``None`` entries), ``carry`` the gradients carried into step ``T`` (``g``
+    itself, or zeros when ``ends`` makes ``g`` join at each sequence's last step), ``E``
+    the compiled kernels' (T, B) form of ``ends`` ((0, 0) without it).
+    """
+    dout = np.zeros((T, B, H), dtype) if dout is None else np.ascontiguousarray(dout)
+    g = tuple(np.zeros((B, H), dtype) if d is None else np.array(d, dtype=dtype, copy=True)
+              for d in dstate_T)
+    carry = g if ends is None else tuple(np.zeros((B, H), dtype) for _ in g)
+    E = np.zeros((0, 0), dtype) if ends is None else np.ascontiguousarray(ends[..., 0])
+    return dout, g, carry, E
 
 
 class Loop:
@@ -113,16 +125,9 @@ class Loop:
         dt = gates.dtype
         W_h = params["W_h"]
         dA = np.empty((T, B, G), dt)
-        if dout is None:
-            dout = np.zeros((T, B, H), dt)
-        gh, gc = (_zeros_or(d, (B, H), dt) for d in dstate_T)
-        if ends is None:
-            dh, dc = gh, gc
-        else:
-            dh, dc = np.zeros((B, H), dt), np.zeros((B, H), dt)
+        dout, (gh, gc), (dh, dc), E = backward_start(dout, dstate_T, ends, T, B, H, dt)
         if self.compiled:
-            E = np.zeros((0, 0), dt) if ends is None else np.ascontiguousarray(ends[..., 0])
-            _backward_kernel(np.ascontiguousarray(dout), E, ends is not None, gh, gc, gates,
+            _backward_kernel(dout, E, ends is not None, gh, gc, gates,
                              TC, Cs, np.ascontiguousarray(W_h), dA, dh, dc)
         else:
             D = np.empty((B, G), dt)
