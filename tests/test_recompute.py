@@ -228,8 +228,8 @@ class TestBadInput:
             c.backward(q["dout"][:5], cache)
         with pytest.raises(TypeError, match=r"dstate_T of an lstm cell must be the tuple \(h, c\)"):
             c.backward(q["dout"], cache, q["dT"][0])
-        with pytest.raises(TypeError, match="cache comes from the lstm cell's forward pass, "
-                                            "but this is the backward pass of the gru cell"):
+        with pytest.raises(TypeError, match="cache comes from an lstm cell, but this is the "
+                                            "backward pass of a gru cell"):
             get_cell("gru").backward(q["dout"], cache)
         with pytest.raises(labrnn.NonFiniteError, match=r"dout contains a non-finite value \(nan\)"):
             c.backward(np.full_like(q["dout"], np.nan), cache)

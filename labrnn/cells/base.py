@@ -75,6 +75,11 @@ class SequenceCache:
         for k, val in kw.items():
             setattr(self, k, val)
 
+    @property
+    def H(self):
+        """The number of units (the width of the states)."""
+        return self.states[0].shape[-1]
+
     def __repr__(self):
         T, B, _ = self.x.shape
         return f"<SequenceCache of a {self.cell.name} cell, T={T}, B={B}>"
@@ -319,7 +324,6 @@ class Cell:
             check_shape("h_mask", h_mask, (("B", B), ("H", H)))
             check_finite("h_mask", h_mask)
         if checkpoint_every is not None:            # gradient checkpointing (recompute.py)
-            from .recompute import checkpointed_forward
             return checkpointed_forward(self, xp, x, params, v, s0, mask, tmin, h_mask,
                                         checkpoint_every)
         return run_forward(self, xp, x, params, v, s0, mask, tmin, h_mask, host)
@@ -333,26 +337,29 @@ class Cell:
         ``dx`` is (T, B, D) (zero at padded steps), ``dstate0`` a tuple like the
         state, ``grads`` keyed like the parameters.
         """
-        from .recompute import CheckpointCache, checkpointed_backward
-        if isinstance(cache, CheckpointCache):      # from forward(..., checkpoint_every=k)
-            return checkpointed_backward(self, dout, cache, dstate_T)
-        if not isinstance(cache, SequenceCache):
+        if not isinstance(cache, (SequenceCache, CheckpointCache)):
             raise TypeError(f"cache must be the third value returned by {self.name} forward, "
                             f"received {_describe(cache)}")
         if cache.cell.name != self.name:
             raise TypeError(f"cache comes from {_a(cache.cell.name)} cell, but this is the "
                             f"backward pass of {_a(self.name)} cell")
-        T, B, _ = cache.x.shape
-        H = cache.states[0].shape[-1]
-        dtype = cache.x.dtype
+        dT = self.check_backward(dout, dstate_T, cache.x, cache.H)
+        if isinstance(cache, CheckpointCache):      # from forward(..., checkpoint_every=k)
+            return checkpointed_backward(self, dout, cache, dT)
+        return run_backward(self, cache.xp, dout, cache, dT)
+
+    def check_backward(self, dout, dstate_T, x, H):
+        """Check a backward pass's ``dout`` (T, B, H) or ``None`` and ``dstate_T`` against the
+        forward pass's ``x`` (T, B, D) and ``H``; returns ``dstate_T`` as a tuple (``None``
+        entries kept)."""
+        T, B, _ = x.shape
         if dout is not None:
-            namespace(dout, cache.x, names=["dout", "the forward pass's x"])
-            check_float("dout", dout, dtype)
+            namespace(dout, x, names=["dout", "the forward pass's x"])
+            check_float("dout", dout, x.dtype)
             check_shape("dout", dout, (("T", T), ("B", B), ("H", H)))
             check_finite("dout", dout)
-        dT = (None,) * len(self.state_names) if dstate_T is None else \
-            as_state(self, "dstate_T", dstate_T, B, H, dtype, cache.x)
-        return run_backward(self, cache.xp, dout, cache, dT)
+        return (None,) * len(self.state_names) if dstate_T is None else \
+            as_state(self, "dstate_T", dstate_T, B, H, x.dtype, x)
 
     def step_forward(self, x_t, state, params, *, labels=None, **options):
         """One checked step: ``x_t`` (B, D) and a state tuple -> ``(new_state, cache)``.
@@ -515,3 +522,7 @@ def run_backward(cell, xp, dout, cache, dstate_T):
     if cache.mask is not None and cache.lengths is None:   # (run-on: already exactly zero)
         dx = xp.where(cache.mask, dx, xp.zeros_like(dx[:1, ...]))
     return dx, carry, {k: grads[k] for k in params if k in grads}
+
+
+from .recompute import (CheckpointCache, checkpointed_backward,  # noqa: E402 (it uses
+                        checkpointed_forward)                     # this module's loop)

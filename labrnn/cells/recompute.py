@@ -41,10 +41,8 @@ plain pass's (which lets bounded cells run on through the padding).
 
 from __future__ import annotations
 
-from ..backend import namespace
-from ..errors import ShapeError
-from ..validate import check_finite, check_float, check_positive_int, check_shape
-from .base import as_state, run_backward, run_forward
+from ..validate import check_positive_int
+from .base import run_backward, run_forward
 
 __all__ = ["CheckpointCache", "check_checkpoint_every", "segments", "checkpointed_forward",
            "checkpointed_backward"]
@@ -112,28 +110,15 @@ def checkpointed_forward(cell, xp, x, params, v, s0, mask, tmin, h_mask, checkpo
     return out, state, cache
 
 
-def checkpointed_backward(cell, dout, cache, dstate_T=None):
+def checkpointed_backward(cell, dout, cache, dstate_T):
     """BPTT from a :class:`CheckpointCache`, segment by segment: ``(dx, dstate0, grads)``.
 
-    Checks ``dout`` and ``dstate_T`` as :meth:`Cell.backward` does, then recomputes each
-    segment from its checkpoint (last segment first) and backpropagates through it.
+    ``dout`` and ``dstate_T`` already checked by :meth:`Cell.backward`
+    (:meth:`~labrnn.cells.base.Cell.check_backward`); recomputes each segment from its
+    checkpoint (last segment first) and backpropagates through it.
     """
-    if cache.cell.name != cell.name:
-        raise TypeError(f"cache comes from the {cache.cell.name} cell's forward pass, but this "
-                        f"is the backward pass of the {cell.name} cell")
     x, params, v, xp = cache.x, cache.params, cache.variant, cache.xp
-    T, B, _ = x.shape
-    H, dtype = cache.H, x.dtype
-    if dout is not None:
-        if not hasattr(dout, "shape"):
-            raise ShapeError(f"dout must be an array of shape (T, B, H) or None, received a "
-                             f"{type(dout).__name__}")
-        namespace(dout, x, names=["dout", "the forward pass's x"])
-        check_float("dout", dout, dtype)
-        check_shape("dout", dout, (("T", T), ("B", B), ("H", H)))
-        check_finite("dout", dout)
-    carry = (None,) * len(cell.state_names) if dstate_T is None else \
-        as_state(cell, "dstate_T", dstate_T, B, H, dtype, x)
+    carry = dstate_T
     dxs, grads = [], None
     for (a, b), s_a in zip(cache.bounds[::-1], cache.checkpoints[::-1]):
         m, tm = _segment_mask(cache.mask, cache.tmin, a, b)
